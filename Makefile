@@ -30,7 +30,7 @@ ENGINE_WARN   = -Wall -Wextra -Wmissing-prototypes -Wpointer-arith -Werror=vla \
 ENGINE_CFLAGS = -std=gnu11 -O2 -g -fPIC -fno-strict-aliasing -fwrapv -pthread \
                 $(ENGINE_WARN) -Iinclude -Ikernels -Iengine \
                 -DPLLM_VERSION='"$(EXTVERSION)"' -MMD -MP
-ENGINE_LIBS   = -lopenblas -lcjson -lpcre2-8 -lutf8proc -lm -lpthread
+ENGINE_LIBS   = -ldl -lcjson -lpcre2-8 -lutf8proc -lm -lpthread
 ASAN_FLAGS    = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 # ---- extension (PGXS) ----------------------------------------------------
