@@ -79,6 +79,10 @@ $(BUILD)/asan/test/%: test/unit/%.c $(ASAN_OBJS) test/unit/unit.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ENGINE_CFLAGS) $(ASAN_FLAGS) -Itest/unit -o $@ $< $(ASAN_OBJS) $(ENGINE_LIBS)
 
+$(BUILD)/bench/%: test/bench/%.c $(ENGINE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ENGINE_CFLAGS) -o $@ $< $(ENGINE_OBJS) $(ENGINE_LIBS)
+
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/asan/*/*.d $(BUILD)/test/*.d $(BUILD)/asan/test/*.d)
 
 .PHONY: cli unit-bins asan-bins test unit check-asan demo bench deps

@@ -42,6 +42,25 @@ typedef struct kern_type_traits
 const kern_type_traits *kern_traits(uint32_t type);
 
 /*
+ * Traits of any type we can produce or read, including the activation-only types
+ * Q8_1 and Q8_K (whose vec_dot is NULL); NULL for types we know nothing of.
+ */
+const kern_type_traits *kern_type_info(uint32_t type);
+
+/*
+ * The weight traits of one kernel family (a kern_isa from cpu.h), regardless of
+ * PLLM_KERNELS: for tests comparing SIMD variants with the scalar reference.
+ * NULL when the type is unsupported or the CPU lacks that family.
+ */
+const kern_type_traits *kern_traits_for_isa(uint32_t type, int isa);
+
+/* Rows of f16/bf16 from/to f32 (n elements each). */
+void   kern_fp16_to_fp32_row(const uint16_t *src, float *dst, int64_t n);
+void   kern_fp32_to_fp16_row(const float *src, uint16_t *dst, int64_t n);
+void   kern_bf16_to_fp32_row(const uint16_t *src, float *dst, int64_t n);
+void   kern_fp32_to_bf16_row(const float *src, uint16_t *dst, int64_t n);
+
+/*
  * Matrix product out(n_tok, rows) = x(n_tok, cols) . W(rows, cols)^T, where W
  * is `rows` rows of `cols` elements of type wtype at w. Activations are first
  * converted to the weight's vec_dot_type (as ggml does), into scratch, which
@@ -50,6 +69,18 @@ const kern_type_traits *kern_traits(uint32_t type);
 size_t kern_matmul_scratch_bytes(uint32_t wtype, int64_t cols, int64_t n_tok);
 void   kern_matmul(uint32_t wtype, const void *w, int64_t rows, int64_t cols,
 				   const float *x, int64_t n_tok, float *out, void *scratch);
+
+/*
+ * The same product in two steps, so callers can split the rows over threads
+ * (kern_matmul itself is single-threaded and may run inside pool tasks):
+ * kern_matmul_prepare converts x once into scratch and returns the activations
+ * to pass on (x itself for F32 weights; NULL if wtype/cols are unusable);
+ * kern_matmul_rows then fills out[t * rows + r] for r in [r0, r1) only.
+ */
+const void *kern_matmul_prepare(uint32_t wtype, int64_t cols, const float *x, int64_t n_tok,
+								void *scratch);
+void   kern_matmul_rows(uint32_t wtype, const void *w, int64_t rows, int64_t cols,
+						int64_t r0, int64_t r1, const void *act, int64_t n_tok, float *out);
 
 /* Copy row r of a (rows, cols) matrix of type wtype into dst as f32 (embedding lookup). */
 void   kern_get_row(uint32_t wtype, const void *w, int64_t cols, int64_t r, float *dst);
