@@ -51,9 +51,16 @@ blas_load(void)
 	get_core = (blas_str_fn) dlsym(h, "openblas_get_corename");
 	if (!blas_sgemm)
 		return;
-	snprintf(blas_text, sizeof(blas_text), "%s (core %s%s)",
-			 get_config ? get_config() : "OpenBLAS", get_core ? get_core() : "?",
-			 we_set_core ? ", set by pg_llm" : "");
+	{
+		/* openblas_get_config() is "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ...": keep name and version */
+		const char *cfg = get_config ? get_config() : "OpenBLAS";
+		int         len = (int) strcspn(cfg, " ");
+
+		if (cfg[len] == ' ')
+			len += 1 + (int) strcspn(cfg + len + 1, " ");
+		snprintf(blas_text, sizeof(blas_text), "%.*s (core %s%s)", len, cfg,
+				 get_core ? get_core() : "?", we_set_core ? ", set by pg_llm" : "");
+	}
 }
 
 bool
