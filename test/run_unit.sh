@@ -6,6 +6,8 @@ set -u
 cd "$(dirname "$0")/.."
 pass=0 fail=0
 for bin in "$@"; do
+	case "$bin" in *.d|*.o) continue ;; esac
+	[ -x "$bin" ] || continue
 	name=$(basename "$bin")
 	log=$(mktemp)
 	timeout 300 "$bin" >"$log" 2>&1
