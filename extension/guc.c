@@ -3,6 +3,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "pg_llm_ext.h"
@@ -28,9 +29,12 @@ PllmDefineGucs(void)
 							   "Directory that model files must be inside to be loaded.",
 							   "Paths given to llm.load_model are resolved and must lie inside this directory.",
 							   &pllm_model_dir, "", PGC_SUSET, 0, NULL, NULL, NULL);
-	DefineCustomStringVariable("pg_llm.preload_models",
-							   "Models the postmaster maps at start, as 'name=path, ...'.",
-							   NULL, &pllm_preload_models, "", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	/* a PGC_POSTMASTER setting can only be created while the postmaster loads us */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomStringVariable("pg_llm.preload_models",
+								   "Models the postmaster maps at start, as 'name=path, ...'.",
+								   "Takes effect only with shared_preload_libraries = 'pg_llm'.",
+								   &pllm_preload_models, "", PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("pg_llm.threads",
 							"Maximum number of threads one backend uses for model arithmetic (0 = online cores).",
 							NULL, &pllm_threads, 0, 0, 1024, PGC_USERSET, 0, NULL, NULL, NULL);

@@ -5,6 +5,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 
 #include "pg_llm_ext.h"
@@ -17,6 +18,9 @@ void
 _PG_init(void)
 {
 	PllmDefineGucs();
+	/* the shared registry exists only when the postmaster loads us */
+	if (process_shared_preload_libraries_in_progress)
+		PllmRegistryInstallHooks();
 }
 
 PG_FUNCTION_INFO_V1(pg_llm_version);

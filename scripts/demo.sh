@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# demo.sh -- `make demo`: start a throwaway cluster with pg_llm preloaded, run
-# the example queries of the README and show their output, then stop it.
+# demo.sh -- `make demo`: start a throwaway cluster with pg_llm preloaded, load
+# the bundled 260K-parameter TinyStories model and run the README's example
+# queries (generate, tokenize, embed, the models view), then stop it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . test/lib/cluster.sh
 
 cluster_start
 demo_model=test/data/models/stories260K.gguf
-[ -f "$demo_model" ] && cluster_add_model "$demo_model"
+[ -f "$demo_model" ] || demo_model=test/data/regress/stories260K.gguf
+cluster_add_model "$demo_model"
 
 run() {
 	echo
@@ -15,8 +17,28 @@ run() {
 	"$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -c "$1"
 }
 
+# Run a query if the function it needs is installed (parts of the API may be
+# missing from a partial build).
+run_if() {
+	local fn=$1
+	shift
+	if [ "$("$PGBIN/psql" -X -A -t -q -c "SELECT count(*) FROM pg_proc WHERE proname = '$fn' AND pronamespace = 'llm'::regnamespace")" != 0 ]; then
+		run "$1"
+	fi
+}
+
 run "CREATE EXTENSION pg_llm;"
 run "SELECT llm.version();"
+run "SELECT llm.load_model('stories', 'stories260K.gguf');"
+run "SET pg_llm.default_model = 'stories';"
+run "SELECT llm.generate('Once upon a time', max_tokens => 48, temperature => 0);"
+run "SELECT llm.generate('Lily and Ben', max_tokens => 32, temperature => 0.8, seed => 42);"
+run "SELECT string_agg(piece, '|') FROM llm.generate_stream('Once upon a time', model => 'stories', max_tokens => 12, temperature => 0) AS piece;"
+run_if tokenize "SELECT llm.tokenize('Once upon a time', 'stories');"
+run_if detokenize "SELECT llm.detokenize(llm.tokenize('Once upon a time', 'stories'), 'stories');"
+run_if token_count "SELECT llm.token_count('Once upon a time there was a little girl named Lily.', 'stories');"
+run_if embed "SELECT array_length(e, 1) AS dimension, e[1:4] AS first_values FROM (SELECT llm.embed('Once upon a time', 'stories') AS e) AS t;"
+run "SELECT name, arch, parameters, tensor_types, context, vocab, embedding_size, bytes, shared, backends, calls, tokens FROM llm.models;"
 cluster_stop
 echo
 echo "demo finished; the throwaway cluster has been removed"

@@ -6,8 +6,11 @@ LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM llm._raise(status, 'engine text');
 	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE;
+EXCEPTION
+	WHEN query_canceled THEN	-- not covered by OTHERS
+		RETURN SQLSTATE;
+	WHEN OTHERS THEN
+		RETURN SQLSTATE;
 END $$;
 
 SELECT status, pg_temp.sqlstate_of(status) AS sqlstate

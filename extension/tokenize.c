@@ -1,0 +1,179 @@
+/*
+ * tokenize.c -- llm.tokenize, llm.detokenize and llm.token_count with the
+ * model's own tokenizer (special tokens such as BOS added as the model asks;
+ * text that looks like a special token stays text).
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "pg_llm_ext.h"
+
+#if __has_include("pg_llm/tokenizer.h")
+#include "pg_llm/tokenizer.h"
+
+/* The model's tokenizer; ERROR when the model was opened without one. */
+static pllm_tokenizer *
+ModelTokenizer(PllmBackendModel *bm)
+{
+	pllm_tokenizer *tok = pllm_model_tokenizer(bm->model);
+
+	if (tok == NULL)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("model \"%s\" has no tokenizer", bm->name)));
+	return tok;
+}
+
+/* Token ids of input (palloc'd); *n receives the count. */
+static int32 *
+Encode(PllmBackendModel *bm, text *input, int *n)
+{
+	pllm_tokenizer *tok = ModelTokenizer(bm);
+	size_t      len = VARSIZE_ANY_EXHDR(input);
+	size_t      cap = pllm_tok_max_tokens(len);
+	int32	   *ids;
+	size_t      count = 0;
+	pllm_error  err;
+
+	if (cap > MaxAllocSize / sizeof(int32))
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("text too long to tokenize")));
+	ids = palloc(sizeof(int32) * cap);	/* before the engine runs */
+	pllm_error_clear(&err);
+	if (pllm_tok_encode(tok, VARDATA_ANY(input), len, true, false, ids, cap, &count, &err) != PLLM_OK)
+		PllmReportError(&err, psprintf("could not tokenize text with model \"%s\"", bm->name));
+	*n = (int) count;
+	PllmCountUsage(bm, (uint64) count);
+	return ids;
+}
+
+static PllmBackendModel *
+ModelArg(FunctionCallInfo fcinfo, int i)
+{
+	return PllmGetModel(PG_ARGISNULL(i) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(i)), false);
+}
+
+PG_FUNCTION_INFO_V1(pg_llm_tokenize);
+Datum
+pg_llm_tokenize(PG_FUNCTION_ARGS)
+{
+	int         n = 0;
+	int32	   *ids;
+	Datum	   *elems;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	ids = Encode(ModelArg(fcinfo, 1), PG_GETARG_TEXT_PP(0), &n);
+	elems = palloc(sizeof(Datum) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		elems[i] = Int32GetDatum(ids[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
+}
+
+PG_FUNCTION_INFO_V1(pg_llm_token_count);
+Datum
+pg_llm_token_count(PG_FUNCTION_ARGS)
+{
+	int         n = 0;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	(void) Encode(ModelArg(fcinfo, 1), PG_GETARG_TEXT_PP(0), &n);
+	PG_RETURN_INT32(n);
+}
+
+PG_FUNCTION_INFO_V1(pg_llm_detokenize);
+Datum
+pg_llm_detokenize(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr;
+	PllmBackendModel *bm;
+	pllm_tokenizer *tok;
+	Datum	   *elems;
+	bool	   *nulls;
+	int         n;
+	int32	   *ids;
+	uint32      n_vocab;
+	char	   *out = NULL;
+	size_t      out_len = 0;
+	pllm_error  err;
+	text	   *volatile result = NULL;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	arr = PG_GETARG_ARRAYTYPE_P(0);
+	bm = ModelArg(fcinfo, 1);
+	tok = ModelTokenizer(bm);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("tokens must be a one-dimensional array")));
+	deconstruct_array(arr, INT4OID, sizeof(int32), true, TYPALIGN_INT, &elems, &nulls, &n);
+	n_vocab = pllm_model_n_vocab(bm->model);
+	ids = palloc(sizeof(int32) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							errmsg("tokens must not contain nulls")));
+		ids[i] = DatumGetInt32(elems[i]);
+		if (ids[i] < 0 || (uint32) ids[i] >= n_vocab)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("token %d is outside the vocabulary of model \"%s\"", ids[i], bm->name),
+							errdetail("Token ids run from 0 to %u.", n_vocab - 1)));
+	}
+	pllm_error_clear(&err);
+	if (pllm_tok_decode_alloc(tok, ids, (size_t) n, &out, &out_len, &err) != PLLM_OK)
+	{
+		free(out);
+		PllmReportError(&err, psprintf("could not detokenize with model \"%s\"", bm->name));
+	}
+	PllmCountUsage(bm, (uint64) n);
+	PG_TRY();
+	{
+		result = cstring_to_text_with_len(out ? out : "", (int) out_len);
+	}
+	PG_FINALLY();
+	{
+		free(out);
+	}
+	PG_END_TRY();
+	PG_RETURN_TEXT_P(result);
+}
+
+#else							/* the tokenizer has not landed in this build */
+
+static void
+NoTokenizer(void)
+{
+	ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					errmsg("pg_llm was built without a tokenizer")));
+}
+
+PG_FUNCTION_INFO_V1(pg_llm_tokenize);
+Datum
+pg_llm_tokenize(PG_FUNCTION_ARGS)
+{
+	NoTokenizer();
+	PG_RETURN_NULL();
+}
+
+PG_FUNCTION_INFO_V1(pg_llm_token_count);
+Datum
+pg_llm_token_count(PG_FUNCTION_ARGS)
+{
+	NoTokenizer();
+	PG_RETURN_NULL();
+}
+
+PG_FUNCTION_INFO_V1(pg_llm_detokenize);
+Datum
+pg_llm_detokenize(PG_FUNCTION_ARGS)
+{
+	NoTokenizer();
+	PG_RETURN_NULL();
+}
+#endif
