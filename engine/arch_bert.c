@@ -250,6 +250,7 @@ bert_attend_range(void *p, int64_t u0, int64_t u1, int ith)
 	float              *att = P->w + P->lo.att;
 	float              *sc = P->w + P->lo.scores + (size_t) ith * P->lo.row;
 	float               scale = 1.0f / sqrtf((float) D);
+	kern_vec_dot_fn     dot = kern_traits(PLLM_TYPE_F32)->vec_dot;   /* SIMD f32 dot */
 
 	for (int64_t u = u0; u < u1; u++)
 	{
@@ -265,12 +266,7 @@ bert_attend_range(void *p, int64_t u0, int64_t u1, int ith)
 
 			for (int64_t j = 0; j < n; j++)
 			{
-				const float *kj = k + (t0 + j) * E + h * D;
-				float        dot = 0.0f;
-
-				for (int64_t d = 0; d < D; d++)
-					dot += qi[d] * kj[d];
-				sc[j] = dot * scale;
+				sc[j] = dot(D, k + (t0 + j) * E + h * D, qi) * scale;
 				if (sc[j] > max)
 					max = sc[j];
 			}

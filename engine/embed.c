@@ -450,14 +450,28 @@ pllm_embed_texts(const pllm_model *m, const char *const *texts, const size_t *le
 	for (int i = 0; i < n && st == PLLM_OK; i++)
 	{
 		size_t len = lens ? lens[i] : (texts[i] ? strlen(texts[i]) : 0);
-		size_t cap = len + 8, got = 0;   /* a token covers at least one byte, plus specials */
+		size_t cap = len + 8, got = 0;   /* typical text needs far fewer; retried if short */
 
 		if (!texts[i] && len)
 			st = pllm_error_set(err, PLLM_ERR_INVALID_ARG, "input %d is missing", i);
 		else if (!(ids[i] = malloc(cap * sizeof(int32_t))))
 			st = pllm_error_set(err, PLLM_ERR_NOMEM, "out of memory for %zu tokens", cap);
 		else if ((st = pllm_tok_encode(m->tok, texts[i] ? texts[i] : "", len, true, false, ids[i], cap,
-									   &got, err)) == PLLM_OK)
+									   &got, err)) == PLLM_ERR_LIMIT && got > cap)
+		{
+			int32_t *more = realloc(ids[i], got * sizeof(int32_t));
+
+			if (!more)
+				st = pllm_error_set(err, PLLM_ERR_NOMEM, "out of memory for %zu tokens", got);
+			else
+			{
+				ids[i] = more;
+				cap = got;
+				st = pllm_tok_encode(m->tok, texts[i] ? texts[i] : "", len, true, false, ids[i], cap,
+									 &got, err);
+			}
+		}
+		if (st == PLLM_OK)
 		{
 			if (got == 0)
 				st = pllm_error_set(err, PLLM_ERR_INVALID_ARG, "input %d has no tokens", i);

@@ -164,8 +164,11 @@ pllm_embed_layer_norm(const float *x, const float *w, const float *b, float *y, 
 
 /* ---- GELU ---------------------------------------------------------------- */
 
-/* ggml_table_gelu_f16: fp16 bits -> fp16 bits of gelu_tanh, computed in float as ggml does. */
-static uint16_t       gelu_table[1 << 16];
+/*
+ * ggml_table_gelu_f16, indexed by the fp16 bits of x and holding fp16(gelu_tanh(x))
+ * computed in float as ggml does; stored here already widened to f32.
+ */
+static float          gelu_table[1 << 16];
 static pthread_once_t gelu_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -179,21 +182,28 @@ gelu_table_build(void)
 		float x = kern_fp16_to_fp32((uint16_t) i);
 		float g = 0.5f * x * (1.0f + tanhf(sqrt_2_over_pi * x * (1.0f + coef_a * x * x)));
 
-		gelu_table[i] = kern_fp32_to_fp16(g);
+		gelu_table[i] = kern_fp16_to_fp32(kern_fp32_to_fp16(g));
 	}
 }
 
 void
 pllm_embed_gelu(float *x, int64_t n)
 {
-	pthread_once(&gelu_once, gelu_table_build);
-	for (int64_t i = 0; i < n; i++)
-	{
-		float v = x[i];
+	uint16_t h[256];
 
-		if (v <= -10.0f)
-			x[i] = 0.0f;
-		else if (v < 10.0f)
-			x[i] = kern_fp16_to_fp32(gelu_table[kern_fp32_to_fp16(v)]);
+	pthread_once(&gelu_once, gelu_table_build);
+	for (int64_t i0 = 0; i0 < n; i0 += 256)
+	{
+		int64_t m = n - i0 < 256 ? n - i0 : 256;
+		float  *v = x + i0;
+
+		kern_fp32_to_fp16_row(v, h, m);
+		for (int64_t i = 0; i < m; i++)
+		{
+			if (v[i] <= -10.0f)
+				v[i] = 0.0f;
+			else if (v[i] < 10.0f)
+				v[i] = gelu_table[h[i]];
+		}
 	}
 }
