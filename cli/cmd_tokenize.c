@@ -10,13 +10,8 @@
 #include "cli.h"
 #include "pg_llm/model.h"
 
-/* TEMPORARY until the tokenizer header lands: build without it. */
-#if __has_include("pg_llm/tokenizer.h")
 #include "pg_llm/tokenizer.h"
-#define PLLM_HAVE_TOKENIZER 1
-#endif
 
-#ifdef PLLM_HAVE_TOKENIZER
 
 /* Read all of stdin (exact bytes). */
 static char *
@@ -107,10 +102,10 @@ cmd_tokenize(int argc, char **argv)
 		free(buf);
 		return cli_engine_error(cmd, path, &err);
 	}
-	ids = malloc((len + 8) * sizeof(int32_t));
+	ids = malloc(pllm_tok_max_tokens(len) * sizeof(int32_t));
 	if (!ids)
 		rc = CLI_FAIL;
-	else if (pllm_tok_encode(tok, text, len, add_special, parse_special, ids, len + 8, &n, &err) != PLLM_OK)
+	else if (pllm_tok_encode(tok, text, len, add_special, parse_special, ids, pllm_tok_max_tokens(len), &n, &err) != PLLM_OK)
 		rc = cli_engine_error(cmd, "tokenization failed", &err);
 	else
 	{
@@ -199,20 +194,3 @@ cmd_detokenize(int argc, char **argv)
 	return rc;
 }
 
-#else
-
-int
-cmd_tokenize(int argc, char **argv)
-{
-	fprintf(stderr, "pg_llm tokenize: built without a tokenizer\n");
-	return CLI_FAIL;
-}
-
-int
-cmd_detokenize(int argc, char **argv)
-{
-	fprintf(stderr, "pg_llm detokenize: built without a tokenizer\n");
-	return CLI_FAIL;
-}
-
-#endif

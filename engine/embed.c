@@ -13,11 +13,7 @@
 #include "pg_llm/session.h"
 #include "threadpool.h"
 
-/* TEMPORARY until the tokenizer header lands (same guard as model.c): build without it. */
-#if __has_include("pg_llm/tokenizer.h")
 #include "pg_llm/tokenizer.h"
-#define PLLM_HAVE_TOKENIZER 1
-#endif
 
 #define EMBED_DEFAULT_BATCH_TOKENS 2048
 
@@ -432,7 +428,6 @@ pllm_status
 pllm_embed_texts(const pllm_model *m, const char *const *texts, const size_t *lens, int n,
 				 const pllm_embed_opts *opts, float *out, bool *truncated, pllm_error *err)
 {
-#ifdef PLLM_HAVE_TOKENIZER
 	int32_t   **ids = NULL;
 	int        *n_ids = NULL;
 	pllm_status st = PLLM_OK;
@@ -488,7 +483,4 @@ pllm_embed_texts(const pllm_model *m, const char *const *texts, const size_t *le
 	free(ids);
 	free(n_ids);
 	return st;
-#else
-	return pllm_error_set(err, PLLM_ERR_UNSUPPORTED, "built without a tokenizer");
-#endif
 }

@@ -9,11 +9,7 @@
 
 #include "arch.h"
 #include "pg_llm/sampler.h"
-/* TEMPORARY until the tokenizer header lands: build without it. */
-#if __has_include("pg_llm/tokenizer.h")
 #include "pg_llm/tokenizer.h"
-#define PLLM_HAVE_TOKENIZER 1
-#endif
 #include "utf8.h"
 
 pllm_gen_params
@@ -39,7 +35,6 @@ pllm_gen_result_free(pllm_gen_result *r)
 	r->text_len = 0;
 }
 
-#ifdef PLLM_HAVE_TOKENIZER
 pllm_status
 pllm_generate_ids(pllm_session *s, const int32_t *ids, int n, const pllm_gen_params *params,
 				  pllm_piece_fn callback, void *user, pllm_gen_result *result, pllm_error *err)
@@ -152,8 +147,7 @@ pllm_generate(pllm_session *s, const char *prompt, size_t len, const pllm_gen_pa
 		return pllm_error_set(err, PLLM_ERR_INVALID_ARG, "generate needs a session and a prompt");
 	if (!s->model->tok)
 		return pllm_error_set(err, PLLM_ERR_INVALID_ARG, "the model has no tokenizer loaded");
-	/* A token covers at least one byte, plus room for BOS/EOS-style specials. */
-	cap = len + 8;
+	cap = pllm_tok_max_tokens(len);
 	ids = malloc(cap * sizeof(int32_t));
 	if (!ids)
 		return pllm_error_set(err, PLLM_ERR_NOMEM, "out of memory for %zu prompt tokens", cap);
@@ -169,22 +163,3 @@ pllm_generate(pllm_session *s, const char *prompt, size_t len, const pllm_gen_pa
 	free(ids);
 	return st;
 }
-#else
-pllm_status
-pllm_generate_ids(pllm_session *s, const int32_t *ids, int n, const pllm_gen_params *params,
-				  pllm_piece_fn callback, void *user, pllm_gen_result *result, pllm_error *err)
-{
-	if (result)
-		memset(result, 0, sizeof(*result));
-	return pllm_error_set(err, PLLM_ERR_UNSUPPORTED, "built without a tokenizer");
-}
-
-pllm_status
-pllm_generate(pllm_session *s, const char *prompt, size_t len, const pllm_gen_params *params,
-			  pllm_piece_fn callback, void *user, pllm_gen_result *result, pllm_error *err)
-{
-	if (result)
-		memset(result, 0, sizeof(*result));
-	return pllm_error_set(err, PLLM_ERR_UNSUPPORTED, "built without a tokenizer");
-}
-#endif

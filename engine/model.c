@@ -9,11 +9,7 @@
 
 #include "arch.h"
 #include "pg_llm/model.h"
-/* TEMPORARY until the tokenizer header lands: build without it. */
-#if __has_include("pg_llm/tokenizer.h")
 #include "pg_llm/tokenizer.h"
-#define PLLM_HAVE_TOKENIZER 1
-#endif
 #include "pg_llm/types.h"
 
 pllm_model_opts
@@ -43,14 +39,12 @@ model_load(pllm_model *m, const pllm_model_opts *opts, pllm_error *err)
 							  (int) (arch.len > 64 ? 64 : arch.len), arch.ptr);
 	if ((st = m->arch->load(m, err)) != PLLM_OK)
 		return st;
-#ifdef PLLM_HAVE_TOKENIZER
 	if (opts->load_tokenizer)
 	{
 		st = pllm_tok_load_gguf(m->gguf, &m->tok, err);
 		if (st != PLLM_OK)
 			return st;
 	}
-#endif
 	return PLLM_OK;
 }
 
@@ -112,10 +106,8 @@ pllm_model_close(pllm_model *m)
 		return;
 	if (m->arch && m->arch->free_data)
 		m->arch->free_data(m);
-#ifdef PLLM_HAVE_TOKENIZER
 	if (m->tok)
 		pllm_tok_free(m->tok);
-#endif
 	free(m->layers);
 	pllm_gguf_free(m->gguf);
 	pllm_file_unmap(&m->map);

@@ -13,7 +13,6 @@
 
 #include "pg_llm_ext.h"
 
-#if __has_include("pg_llm/tokenizer.h")
 #include "pg_llm/tokenizer.h"
 
 /* The model's tokenizer; ERROR when the model was opened without one. */
@@ -144,36 +143,3 @@ pg_llm_detokenize(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(result);
 }
 
-#else							/* the tokenizer has not landed in this build */
-
-static void
-NoTokenizer(void)
-{
-	ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					errmsg("pg_llm was built without a tokenizer")));
-}
-
-PG_FUNCTION_INFO_V1(pg_llm_tokenize);
-Datum
-pg_llm_tokenize(PG_FUNCTION_ARGS)
-{
-	NoTokenizer();
-	PG_RETURN_NULL();
-}
-
-PG_FUNCTION_INFO_V1(pg_llm_token_count);
-Datum
-pg_llm_token_count(PG_FUNCTION_ARGS)
-{
-	NoTokenizer();
-	PG_RETURN_NULL();
-}
-
-PG_FUNCTION_INFO_V1(pg_llm_detokenize);
-Datum
-pg_llm_detokenize(PG_FUNCTION_ARGS)
-{
-	NoTokenizer();
-	PG_RETURN_NULL();
-}
-#endif

@@ -164,7 +164,6 @@ test_stories_reference_ids(void)
 	pllm_session_free(s);
 }
 
-#if __has_include("pg_llm/tokenizer.h")
 #include "pg_llm/tokenizer.h"
 
 /* The TEXT block of reference_greedy.txt (without the trailing newline before END). */
@@ -357,7 +356,6 @@ test_generate_seeded(void)
 	pllm_gen_result_free(&c);
 	pllm_session_free(s);
 }
-#endif
 
 int
 main(void)
@@ -367,11 +365,9 @@ main(void)
 	CHECK(pllm_model_open_file(unit_data("models/stories260K.gguf"), NULL, &model, &err) == PLLM_OK, "%s", err.msg);
 	RUN(test_stories_fixtures);
 	RUN(test_stories_reference_ids);
-#if __has_include("pg_llm/tokenizer.h")
 	RUN(test_stories_generate_text);
 	RUN(test_generate_limits);
 	RUN(test_generate_seeded);
-#endif
 	pllm_model_close(model);
 	return UNIT_DONE();
 }
