@@ -123,7 +123,6 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	@mkdir -p $(BUILD)/fuzz/corpus
 	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Ikernels -Iengine \
-		test/fuzz/fuzz_gguf.c engine/gguf.c engine/gguf_get.c engine/error.c kernels/types.c \
-		-o $(BUILD)/fuzz/fuzz_gguf
+		test/fuzz/fuzz_gguf.c $(ENGINE_SRCS) $(ENGINE_LIBS) -o $(BUILD)/fuzz/fuzz_gguf
 	$(BUILD)/fuzz/fuzz_gguf -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz/corpus 2>&1 | tail -5
 .PHONY: fuzz

@@ -12,8 +12,8 @@ PLLM_COUNTS=$(mktemp)
 echo "== unit tests"
 test/run_unit.sh build/test/test_*
 echo "== unit tests under ASan+UBSan"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	test/run_unit.sh build/asan/test/test_*
+PLLM_SUITE="unit under ASan+UBSan" ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1 test/run_unit.sh build/asan/test/test_*
 
 echo "== cluster: pg_regress and cluster tests"
 if cluster_start; then

@@ -25,6 +25,6 @@ for bin in "$@"; do
 	pass=$((pass + p)); fail=$((fail + f))
 	rm -f "$log"
 done
-echo "# unit ($(basename "$(dirname "${1:-x}")")): $pass passed, $fail failed"
+echo "# ${PLLM_SUITE:-unit}: $pass passed, $fail failed"
 [ -n "${PLLM_COUNTS:-}" ] && echo "$pass $fail" >>"$PLLM_COUNTS"
 [ "$fail" -eq 0 ]
