@@ -181,7 +181,8 @@ cmd_detokenize(int argc, char **argv)
 		free(ids);
 		return cli_engine_error(cmd, path, &err);
 	}
-	if (pllm_tok_decode_alloc(tok, ids, n, &out, &len, &err) != PLLM_OK)
+	if (pllm_tok_decode_alloc_flags(tok, ids, n, PLLM_TOK_DECODE_INVERSE,
+									&out, &len, &err) != PLLM_OK)
 		rc = cli_engine_error(cmd, "detokenization failed", &err);
 	else
 	{

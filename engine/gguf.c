@@ -261,10 +261,10 @@ gguf_read_header(gguf_reader *r, pllm_gguf *g)
 		return PLLM_ERR_FORMAT;
 	/* a key/value takes at least 12 bytes, a tensor info at least 28 */
 	if (g->n_kv > (r->len - r->pos) / 12)
-		return pllm_error_set(r->err, PLLM_ERR_FORMAT, "metadata count %llu exceeds the file size",
+		return pllm_error_set(r->err, PLLM_ERR_FORMAT, "file is truncated or corrupt: metadata count %llu exceeds the file size",
 							  (unsigned long long) g->n_kv);
 	if (g->n_tensors > (r->len - r->pos) / 28)
-		return pllm_error_set(r->err, PLLM_ERR_FORMAT, "tensor count %llu exceeds the file size",
+		return pllm_error_set(r->err, PLLM_ERR_FORMAT, "file is truncated or corrupt: tensor count %llu exceeds the file size",
 							  (unsigned long long) g->n_tensors);
 	return PLLM_OK;
 }

@@ -414,7 +414,8 @@ decode_buf(const pllm_tokenizer *t, const int32_t *ids, size_t n, unsigned flags
 		return pllm_error_set(err, PLLM_ERR_INVALID_ARG, "detokenize needs ids");
 	if ((flags & PLLM_TOK_DECODE_SKIP_BOS_EOS) && t->add_bos && n > 0 && ids[0] == t->bos)
 	{
-		remove_space = false;
+		/* llama.cpp keeps the dummy-prefix space then; INVERSE drops it as encode added it */
+		remove_space = remove_space && (flags & PLLM_TOK_DECODE_STRIP_PREFIX);
 		ids++;
 		n--;
 	}
@@ -460,8 +461,8 @@ pllm_tok_decode(const pllm_tokenizer *t, const int32_t *ids, size_t n, unsigned 
 }
 
 pllm_status
-pllm_tok_decode_alloc(const pllm_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *len,
-					  pllm_error *err)
+pllm_tok_decode_alloc_flags(const pllm_tokenizer *t, const int32_t *ids, size_t n, unsigned flags,
+							char **out, size_t *len, pllm_error *err)
 {
 	tok_buf     b = { 0 };
 	pllm_status st;
@@ -472,7 +473,7 @@ pllm_tok_decode_alloc(const pllm_tokenizer *t, const int32_t *ids, size_t n, cha
 		*len = 0;
 	if (!t || !out)
 		return pllm_error_set(err, PLLM_ERR_INVALID_ARG, "detokenize needs a tokenizer and an output");
-	st = decode_buf(t, ids, n, PLLM_TOK_DECODE_SPECIAL, &b, err);
+	st = decode_buf(t, ids, n, flags, &b, err);
 	if (st == PLLM_OK)
 	{
 		tok_buf_put(&b, "", 1);   /* the NUL */
@@ -488,6 +489,13 @@ pllm_tok_decode_alloc(const pllm_tokenizer *t, const int32_t *ids, size_t n, cha
 	}
 	free(b.p);
 	return st;
+}
+
+pllm_status
+pllm_tok_decode_alloc(const pllm_tokenizer *t, const int32_t *ids, size_t n, char **out, size_t *len,
+					  pllm_error *err)
+{
+	return pllm_tok_decode_alloc_flags(t, ids, n, PLLM_TOK_DECODE_SPECIAL, out, len, err);
 }
 
 /* ---- opening files --------------------------------------------------------------- */

@@ -15,6 +15,11 @@ echo "== unit tests under ASan+UBSan"
 PLLM_SUITE="unit under ASan+UBSan" ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1 test/run_unit.sh build/asan/test/test_*
 
+echo "== CLI tests"
+out=$(test/cli/cli_tests.sh 2>&1)
+echo "$out"
+echo "$(echo "$out" | grep -c '^ok - ') $(echo "$out" | grep -c '^not ok - ')" >>"$PLLM_COUNTS"
+
 echo "== cluster: pg_regress and cluster tests"
 if cluster_start; then
 	test/run_regress.sh

@@ -101,6 +101,10 @@ pllm_status pllm_tok_piece(const pllm_tokenizer *tok, int32_t id, bool special,
 #define PLLM_TOK_DECODE_SPECIAL      1u  /* render control tokens' text (unparse_special) */
 #define PLLM_TOK_DECODE_SKIP_BOS_EOS 2u  /* drop a leading BOS / trailing EOS the vocab adds (remove_special) */
 #define PLLM_TOK_DECODE_CLEAN_SPACES 4u  /* apply llama.cpp's clean_spaces pass when the vocab asks for it */
+#define PLLM_TOK_DECODE_STRIP_PREFIX 8u  /* with SKIP_BOS_EOS: also drop the dummy-prefix space after BOS */
+/* Exact inverse of encode with add_special: drop the BOS/EOS and the dummy-prefix space it added. */
+#define PLLM_TOK_DECODE_INVERSE \
+	(PLLM_TOK_DECODE_STRIP_PREFIX | PLLM_TOK_DECODE_SKIP_BOS_EOS | PLLM_TOK_DECODE_SPECIAL)
 
 /*
  * Concatenate the pieces of ids[0..n) as llama.cpp's llama_detokenize does; the
@@ -115,6 +119,9 @@ pllm_status pllm_tok_decode(const pllm_tokenizer *tok, const int32_t *ids, size_
 /* Same with flags = PLLM_TOK_DECODE_SPECIAL into malloc'd, NUL-terminated memory. */
 pllm_status pllm_tok_decode_alloc(const pllm_tokenizer *tok, const int32_t *ids, size_t n,
 								  char **out, size_t *len, pllm_error *err);
+/* The same with explicit flags (detokenize uses PLLM_TOK_DECODE_INVERSE). */
+pllm_status pllm_tok_decode_alloc_flags(const pllm_tokenizer *tok, const int32_t *ids, size_t n,
+										unsigned flags, char **out, size_t *len, pllm_error *err);
 
 /* ---- information ----------------------------------------------------------- */
 
