@@ -243,15 +243,14 @@ dec_silu(float x)
 }
 
 /*
- * Causal attention of one query head at position pos:
+ * Causal attention of one query head at position pos of cache kv:
  * out = softmax(scale * q . K[0..pos]) . V[0..pos], on kv head kvh (GQA: query
  * head h reads kv head h / (n_head / n_head_kv)). scores holds pos+1 floats.
  */
 static void
-dec_attend_head(const pllm_session *s, uint32_t il, uint32_t pos, uint32_t kvh, const float *qh,
-				float *out, float *scores)
+dec_attend_head(const pllm_kvcache *kv, uint32_t D, uint32_t il, uint32_t pos, uint32_t kvh,
+				const float *qh, float *out, float *scores)
 {
-	uint32_t D = s->model->hp.head_dim;
 	float    scale = 1.0f / sqrtf((float) D);
 	float    max = -INFINITY, inv;
 	double   sum = 0.0;
@@ -259,7 +258,7 @@ dec_attend_head(const pllm_session *s, uint32_t il, uint32_t pos, uint32_t kvh, 
 
 	for (j = 0; j <= pos; j++)
 	{
-		float sc = pllm_kv_dot_k(&s->kv, il, j, kvh * D, qh, D) * scale;
+		float sc = pllm_kv_dot_k(kv, il, j, kvh * D, qh, D) * scale;
 
 		scores[j] = sc;
 		if (sc > max)
@@ -278,30 +277,43 @@ dec_attend_head(const pllm_session *s, uint32_t il, uint32_t pos, uint32_t kvh, 
 	for (d = 0; d < D; d++)
 		out[d] = 0.0f;
 	for (j = 0; j <= pos; j++)
-		pllm_kv_axpy_v(&s->kv, il, j, kvh * D, scores[j], out, D);
+		pllm_kv_axpy_v(kv, il, j, kvh * D, scores[j], out, D);
+}
+
+/* The cache and position of token t. */
+static inline pllm_kvcache *
+dec_tok_kv(const pllm_fwd_tokens *tk, int t)
+{
+	return tk->kvs ? tk->kvs[t] : tk->kv;
+}
+
+static inline uint32_t
+dec_tok_pos(const pllm_fwd_tokens *tk, int t)
+{
+	return tk->pos ? tk->pos[t] : tk->pos0 + (uint32_t) t;
 }
 
 /* Attention of a whole batch, (token, head) pairs split over the pool's threads. */
 typedef struct dec_attn_task
 {
-	const pllm_session *s;
-	uint32_t            il;
-	uint32_t            pos0;
-	int                 n;
-	const float        *q;       /* n x n_head*head_dim */
-	float              *att;     /* n x n_head*head_dim */
-	float              *scores;  /* KERN_POOL_MAX_THREADS x n_ctx */
+	const pllm_hparams    *hp;
+	const pllm_fwd_tokens *tk;
+	uint32_t               il;
+	uint32_t               n_ctx;
+	const float           *q;       /* n x n_head*head_dim */
+	float                 *att;     /* n x n_head*head_dim */
+	float                 *scores;  /* KERN_POOL_MAX_THREADS x n_ctx */
 } dec_attn_task;
 
 static void
 dec_attn_run(void *arg, int ith, int nth)
 {
 	const dec_attn_task *a = arg;
-	const pllm_hparams  *hp = &a->s->model->hp;
-	int64_t              total = (int64_t) a->n * hp->n_head, begin, end, i;
+	const pllm_hparams  *hp = a->hp;
+	int64_t              total = (int64_t) a->tk->n * hp->n_head, begin, end, i;
 	size_t               Dq = (size_t) hp->n_head * hp->head_dim;
 	uint32_t             group = hp->n_head / hp->n_head_kv;
-	float               *scores = a->scores + (size_t) ith * a->s->n_ctx;
+	float               *scores = a->scores + (size_t) ith * a->n_ctx;
 
 	kern_split_range(total, 1, ith, nth, &begin, &end);
 	for (i = begin; i < end; i++)
@@ -310,27 +322,38 @@ dec_attn_run(void *arg, int ith, int nth)
 		uint32_t h = (uint32_t) (i % hp->n_head);
 		size_t   off = (size_t) t * Dq + (size_t) h * hp->head_dim;
 
-		dec_attend_head(a->s, a->il, a->pos0 + (uint32_t) t, h / group, a->q + off, a->att + off, scores);
+		dec_attend_head(dec_tok_kv(a->tk, t), hp->head_dim, a->il, dec_tok_pos(a->tk, t), h / group,
+						a->q + off, a->att + off, scores);
 	}
 }
 
-pllm_status
-pllm_decoder_forward(pllm_session *s, const int32_t *ids, int n, bool all_logits, pllm_error *err)
+static inline bool
+dec_should_abort(const pllm_fwd_ctx *c)
 {
-	const pllm_model   *m = s->model;
+	return c->should_abort && c->should_abort(c->abort_arg);
+}
+
+pllm_status
+pllm_decoder_forward_tokens(const pllm_fwd_ctx *c, const pllm_fwd_tokens *tk, const int32_t *out_rows,
+							int n_out, pllm_error *err)
+{
+	const pllm_model   *m = c->model;
 	const pllm_hparams *hp = &m->hp;
 	dec_layout          lo;
-	float              *wf = s->work;
+	float              *wf = c->work;
 	float              *x, *xn, *q, *k, *v, *att, *proj, *gate, *up, *scores, *rope;
 	void               *scratch;
+	const int32_t      *ids = tk->ids;
+	int                 n = tk->n;
 	int64_t             E = hp->n_embd, F = hp->n_ff;
 	int64_t             Dq = (int64_t) hp->n_head * hp->head_dim;
 	int64_t             Dkv = (int64_t) hp->n_head_kv * hp->head_dim;
-	uint32_t            pos0 = s->n_past, il;
+	int64_t             attn_work = 0;
+	uint32_t            il;
 	int                 t;
 	int64_t             i;
 
-	dec_plan(m, s->n_ctx, s->n_batch, &lo);
+	dec_plan(m, c->n_ctx, c->n_batch, &lo);
 	x = wf + lo.x;
 	xn = wf + lo.xn;
 	q = wf + lo.q;
@@ -342,25 +365,28 @@ pllm_decoder_forward(pllm_session *s, const int32_t *ids, int n, bool all_logits
 	up = wf + lo.up;
 	scores = wf + lo.scores;
 	rope = wf + lo.rope;
-	scratch = (char *) s->work + lo.scratch;
+	scratch = (char *) c->work + lo.scratch;
 
 	for (t = 0; t < n; t++)
+	{
 		kern_get_row(m->tok_embd.type, m->tok_embd.data, E, ids[t], x + (size_t) t * E);
-	dec_rope_table(m, pos0, n, rope);
+		dec_rope_table(m, dec_tok_pos(tk, t), 1, rope + (size_t) t * hp->n_rot);
+		attn_work += (int64_t) hp->n_head * (dec_tok_pos(tk, t) + 1);
+	}
 
 	for (il = 0; il < hp->n_layer; il++)
 	{
 		const pllm_layer *L = &m->layers[il];
 
-		if (pllm_session_should_abort(s))
+		if (dec_should_abort(c))
 			return pllm_error_set(err, PLLM_ERR_CANCELLED, "cancelled");
 
 		/* attention block */
 		for (t = 0; t < n; t++)
 			dec_rms_norm(x + t * E, L->attn_norm.data, xn + t * E, E, hp->norm_eps);
-		kern_matmul(L->wq.type, L->wq.data, Dq, E, xn, n, q, scratch);
-		kern_matmul(L->wk.type, L->wk.data, Dkv, E, xn, n, k, scratch);
-		kern_matmul(L->wv.type, L->wv.data, Dkv, E, xn, n, v, scratch);
+		kern_matmul_mt(L->wq.type, L->wq.data, Dq, E, xn, n, q, scratch);
+		kern_matmul_mt(L->wk.type, L->wk.data, Dkv, E, xn, n, k, scratch);
+		kern_matmul_mt(L->wv.type, L->wv.data, Dkv, E, xn, n, v, scratch);
 		dec_add_bias(q, &L->bq, n, Dq);
 		dec_add_bias(k, &L->bk, n, Dkv);
 		dec_add_bias(v, &L->bv, n, Dkv);
@@ -370,18 +396,18 @@ pllm_decoder_forward(pllm_session *s, const int32_t *ids, int n, bool all_logits
 
 			dec_rope_apply(q + t * Dq, (int) hp->n_head, hp->head_dim, hp->n_rot, hp->rope_neox, cs);
 			dec_rope_apply(k + t * Dkv, (int) hp->n_head_kv, hp->head_dim, hp->n_rot, hp->rope_neox, cs);
-			pllm_kv_store(&s->kv, il, pos0 + (uint32_t) t, k + t * Dkv, v + t * Dkv);
+			pllm_kv_store(dec_tok_kv(tk, t), il, dec_tok_pos(tk, t), k + t * Dkv, v + t * Dkv);
 		}
 		{
-			dec_attn_task task = {s, il, pos0, n, q, att, scores};
+			dec_attn_task task = {hp, tk, il, c->n_ctx, q, att, scores};
 
 			/* tiny batches stay on the calling thread (waking the pool costs more) */
-			if ((int64_t) n * hp->n_head * (pos0 + (uint32_t) n) < 4096)
+			if (attn_work < 4096)
 				dec_attn_run(&task, 0, 1);
 			else
 				kern_pool_run(dec_attn_run, &task);
 		}
-		kern_matmul(L->wo.type, L->wo.data, E, Dq, att, n, proj, scratch);
+		kern_matmul_mt(L->wo.type, L->wo.data, E, Dq, att, n, proj, scratch);
 		dec_add_bias(proj, &L->bo, n, E);
 		for (i = 0; i < (int64_t) n * E; i++)
 			x[i] += proj[i];
@@ -389,36 +415,46 @@ pllm_decoder_forward(pllm_session *s, const int32_t *ids, int n, bool all_logits
 		/* feed-forward block: down(silu(gate(x)) * up(x)) */
 		for (t = 0; t < n; t++)
 			dec_rms_norm(x + t * E, L->ffn_norm.data, xn + t * E, E, hp->norm_eps);
-		kern_matmul(L->ffn_gate.type, L->ffn_gate.data, F, E, xn, n, gate, scratch);
-		kern_matmul(L->ffn_up.type, L->ffn_up.data, F, E, xn, n, up, scratch);
+		kern_matmul_mt(L->ffn_gate.type, L->ffn_gate.data, F, E, xn, n, gate, scratch);
+		kern_matmul_mt(L->ffn_up.type, L->ffn_up.data, F, E, xn, n, up, scratch);
 		for (i = 0; i < (int64_t) n * F; i++)
 			gate[i] = dec_silu(gate[i]) * up[i];
-		kern_matmul(L->ffn_down.type, L->ffn_down.data, E, F, gate, n, proj, scratch);
+		kern_matmul_mt(L->ffn_down.type, L->ffn_down.data, E, F, gate, n, proj, scratch);
 		for (i = 0; i < (int64_t) n * E; i++)
 			x[i] += proj[i];
 	}
-	if (pllm_session_should_abort(s))
+	if (dec_should_abort(c))
 		return pllm_error_set(err, PLLM_ERR_CANCELLED, "cancelled");
 
-	/* final norm and logits (all rows or just the last), or the hidden states */
-	if (s->hidden_out)
+	/* final norm, then the hidden states of every token or the logits of the chosen ones */
+	if (c->hidden_out)
 	{
 		for (t = 0; t < n; t++)
-			dec_rms_norm(x + t * E, m->output_norm.data, s->hidden_out + t * E, E, hp->norm_eps);
-		s->n_logit_rows = 0;
+			dec_rms_norm(x + t * E, m->output_norm.data, c->hidden_out + t * E, E, hp->norm_eps);
+		return PLLM_OK;
 	}
-	else if (all_logits)
+	for (t = 0; t < n_out; t++)
 	{
-		for (t = 0; t < n; t++)
-			dec_rms_norm(x + t * E, m->output_norm.data, xn + t * E, E, hp->norm_eps);
-		kern_matmul(m->output.type, m->output.data, hp->n_vocab, E, xn, n, s->logits, scratch);
-		s->n_logit_rows = n;
+		int row = out_rows ? out_rows[t] : n - n_out + t;
+
+		dec_rms_norm(x + (size_t) row * E, m->output_norm.data, xn + t * E, E, hp->norm_eps);
 	}
-	else
-	{
-		dec_rms_norm(x + (size_t) (n - 1) * E, m->output_norm.data, xn, E, hp->norm_eps);
-		kern_matmul(m->output.type, m->output.data, hp->n_vocab, E, xn, 1, s->logits, scratch);
-		s->n_logit_rows = 1;
-	}
+	if (n_out > 0)
+		kern_matmul_mt(m->output.type, m->output.data, hp->n_vocab, E, xn, n_out, c->logits, scratch);
 	return PLLM_OK;
+}
+
+pllm_status
+pllm_decoder_forward(pllm_session *s, const int32_t *ids, int n, bool all_logits, pllm_error *err)
+{
+	pllm_fwd_ctx    c = {s->model, s->work, s->n_ctx, s->n_batch, s->logits, s->hidden_out,
+						 s->opts.should_abort, s->opts.abort_arg};
+	pllm_fwd_tokens tk = {n, ids, &s->kv, s->n_past, NULL, NULL};
+	int             n_out = all_logits ? n : 1;
+	pllm_status     st;
+
+	st = pllm_decoder_forward_tokens(&c, &tk, NULL, n_out, err);
+	if (st == PLLM_OK)
+		s->n_logit_rows = s->hidden_out ? 0 : n_out;
+	return st;
 }

@@ -27,6 +27,15 @@ typedef float (*kern_vec_dot_fn)(int64_t n, const void *w, const void *a);
 typedef void  (*kern_dequant_fn)(const void *src, float *dst, int64_t n);
 typedef void  (*kern_quant_fn)(const float *src, void *dst, int64_t n);
 
+/*
+ * gemm(cols, w, w_stride, nr, act, a_stride, nt, out, ldo): out[t * ldo + r] =
+ * W row r . activation row t for r < nr, t < nt, where rows are w_stride and
+ * a_stride bytes apart and act is already in vec_dot_type. Each (r, t) result
+ * is the same whatever nr, nt and the split: threads may take any rows.
+ */
+typedef void  (*kern_gemm_fn)(int64_t cols, const void *w, size_t w_stride, int64_t nr,
+							  const void *act, size_t a_stride, int64_t nt, float *out, int64_t ldo);
+
 typedef struct kern_type_traits
 {
 	const char     *name;          /* "q4_K" */
@@ -36,6 +45,7 @@ typedef struct kern_type_traits
 	kern_dequant_fn dequant_row;   /* NULL when the type cannot be read */
 	kern_quant_fn   quant_row;     /* NULL unless we can produce this type */
 	kern_vec_dot_fn vec_dot;       /* weight row . activation row (vec_dot_type) */
+	kern_gemm_fn    gemm;          /* tiled rows x tokens product; NULL: vec_dot per pair */
 } kern_type_traits;
 
 /* NULL for unknown or unsupported types. */
@@ -81,6 +91,15 @@ const void *kern_matmul_prepare(uint32_t wtype, int64_t cols, const float *x, in
 								void *scratch);
 void   kern_matmul_rows(uint32_t wtype, const void *w, int64_t rows, int64_t cols,
 						int64_t r0, int64_t r1, const void *act, int64_t n_tok, float *out);
+
+/*
+ * The product of kern_matmul split over the thread pool (kern_pool_run), for
+ * callers on the computing thread outside pool tasks (never inside one: the
+ * pool does not nest). Small products stay on the calling thread. Same scratch
+ * as kern_matmul; results are bit-identical to kern_matmul's.
+ */
+void   kern_matmul_mt(uint32_t wtype, const void *w, int64_t rows, int64_t cols,
+					  const float *x, int64_t n_tok, float *out, void *scratch);
 
 /* Copy row r of a (rows, cols) matrix of type wtype into dst as f32 (embedding lookup). */
 void   kern_get_row(uint32_t wtype, const void *w, int64_t cols, int64_t r, float *dst);

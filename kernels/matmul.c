@@ -53,7 +53,10 @@ kern_matmul_prepare(uint32_t wtype, int64_t cols, const float *x, int64_t n_tok,
 		return NULL;
 	if (tr->vec_dot_type == PLLM_TYPE_F32)
 		return x;
-	at = kern_type_info(tr->vec_dot_type);
+	/* the active family's converter when it has one (same results as the reference) */
+	at = kern_traits(tr->vec_dot_type);
+	if (!at || !at->quant_row)
+		at = kern_type_info(tr->vec_dot_type);
 	a_row = act_row_bytes(tr, cols);
 	for (int64_t t = 0; t < n_tok; t++)
 		at->quant_row(x + t * cols, (char *) scratch + (size_t) t * a_row, cols);
@@ -77,6 +80,13 @@ kern_matmul_rows(uint32_t wtype, const void *w, int64_t rows, int64_t cols,
 	}
 	w_row = pllm_type_row_bytes(wtype, cols);
 	a_row = tr->vec_dot_type == PLLM_TYPE_F32 ? (size_t) cols * sizeof(float) : act_row_bytes(tr, cols);
+	if (tr->gemm)
+	{
+		if (r1 > r0)
+			tr->gemm(cols, (const char *) w + (size_t) r0 * w_row, w_row, r1 - r0, act, a_row, n_tok,
+					 out + r0, rows);
+		return;
+	}
 	for (int64_t r = r0; r < r1; r++)
 	{
 		const char *wr = (const char *) w + (size_t) r * w_row;

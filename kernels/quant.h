@@ -156,4 +156,16 @@ float kern_vec_dot_q8_0_avx512(int64_t n, const void *w, const void *a);
 float kern_vec_dot_q4_0_avx512(int64_t n, const void *w, const void *a);
 float kern_vec_dot_q4_K_avx512(int64_t n, const void *w, const void *a);
 
+
+/* Tiled products (gemm_avx512.c; AVX-512 F/BW/VL + VNNI). */
+void  kern_gemm_q8_0_avx512(int64_t cols, const void *w, size_t ws, int64_t nr, const void *act, size_t as,
+							int64_t nt, float *out, int64_t ldo);
+void  kern_gemm_q4_0_avx512(int64_t cols, const void *w, size_t ws, int64_t nr, const void *act, size_t as,
+							int64_t nt, float *out, int64_t ldo);
+void  kern_gemm_q5_0_avx512(int64_t cols, const void *w, size_t ws, int64_t nr, const void *act, size_t as,
+							int64_t nt, float *out, int64_t ldo);
+void  kern_gemm_q4_K_avx512(int64_t cols, const void *w, size_t ws, int64_t nr, const void *act, size_t as,
+							int64_t nt, float *out, int64_t ldo);
+void  kern_quant_q8_0_avx512(const float *src, void *dst, int64_t n);
+
 #endif

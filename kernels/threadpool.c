@@ -22,6 +22,8 @@ typedef struct kern_pool
 	pthread_t        th[KERN_POOL_MAX_THREADS];
 	_Atomic uint32_t gen;          /* bumped once per task */
 	_Atomic uint32_t pending;      /* workers still running the task */
+	_Atomic int      sleepers;     /* workers inside futex_wait on gen */
+	_Atomic int      caller_asleep;/* the caller is inside futex_wait on pending */
 	_Atomic int      stop;
 	kern_task_fn     fn;
 	void            *arg;
@@ -45,9 +47,14 @@ pool_futex_wake(_Atomic uint32_t *addr)
 	syscall(SYS_futex, (uint32_t *) addr, FUTEX_WAKE_PRIVATE, KERN_POOL_MAX_THREADS, NULL, NULL, 0);
 }
 
-/* Wait until *addr != val: spin first, then sleep in the kernel. */
+/*
+ * Wait until *addr != val: spin first, then sleep in the kernel. *asleep counts
+ * sleepers so the waker can skip the futex_wake syscall when nobody sleeps: it
+ * is raised before the final re-check (seq_cst), so a waker that bumps *addr
+ * either sees it or the sleeper sees the new value.
+ */
 static void
-pool_wait_change(_Atomic uint32_t *addr, uint32_t val)
+pool_wait_change(_Atomic uint32_t *addr, uint32_t val, _Atomic int *asleep)
 {
 	for (int i = 0; i < POOL_SPIN; i++)
 	{
@@ -55,8 +62,10 @@ pool_wait_change(_Atomic uint32_t *addr, uint32_t val)
 			return;
 		__builtin_ia32_pause();
 	}
-	while (atomic_load_explicit(addr, memory_order_acquire) == val)
+	atomic_fetch_add(asleep, 1);
+	while (atomic_load(addr) == val)
 		pool_futex_wait(addr, val);
+	atomic_fetch_sub(asleep, 1);
 }
 
 static void *
@@ -67,13 +76,13 @@ pool_worker(void *p)
 
 	for (;;)
 	{
-		pool_wait_change(&pool.gen, seen);
+		pool_wait_change(&pool.gen, seen, &pool.sleepers);
 		seen = atomic_load_explicit(&pool.gen, memory_order_acquire);
 		if (atomic_load(&pool.stop))
 			return NULL;
 		if (ith < pool.nth)
 			pool.fn(pool.arg, ith, pool.nth);
-		if (atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_acq_rel) == 1)
+		if (atomic_fetch_sub(&pool.pending, 1) == 1 && atomic_load(&pool.caller_asleep))
 			pool_futex_wake(&pool.pending);
 	}
 }
@@ -175,11 +184,12 @@ kern_pool_run(kern_task_fn fn, void *arg)
 	pool.arg = arg;
 	pool.nth = n;
 	atomic_store_explicit(&pool.pending, (uint32_t) pool.n_workers, memory_order_release);
-	atomic_fetch_add_explicit(&pool.gen, 1, memory_order_acq_rel);
-	pool_futex_wake(&pool.gen);
+	atomic_fetch_add(&pool.gen, 1);
+	if (atomic_load(&pool.sleepers) > 0)
+		pool_futex_wake(&pool.gen);
 	fn(arg, 0, n);
 	for (uint32_t left; (left = atomic_load_explicit(&pool.pending, memory_order_acquire)) != 0;)
-		pool_wait_change(&pool.pending, left);
+		pool_wait_change(&pool.pending, left, &pool.caller_asleep);
 	pthread_mutex_unlock(&pool_lock);
 }
 

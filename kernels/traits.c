@@ -55,6 +55,16 @@ static const kern_vec_dot_fn vec_dot_isa[N_ISA][PLLM_TYPE_COUNT] = {
 	},
 };
 
+/* Tiled products per family (AVX-512 ones also need VNNI). */
+static const kern_gemm_fn gemm_isa[N_ISA][PLLM_TYPE_COUNT] = {
+	[KERN_ISA_AVX512] = {
+		[PLLM_TYPE_Q8_0] = kern_gemm_q8_0_avx512,
+		[PLLM_TYPE_Q4_0] = kern_gemm_q4_0_avx512,
+		[PLLM_TYPE_Q5_0] = kern_gemm_q5_0_avx512,
+		[PLLM_TYPE_Q4_K] = kern_gemm_q4_K_avx512,
+	},
+};
+
 static kern_type_traits traits_isa[N_ISA][PLLM_TYPE_COUNT];
 static pthread_once_t   traits_once = PTHREAD_ONCE_INIT;
 
@@ -67,6 +77,11 @@ traits_build(void)
 			traits_isa[isa][t] = traits_ref[t];
 			if (traits_ref[t].vec_dot && vec_dot_isa[isa][t])
 				traits_isa[isa][t].vec_dot = vec_dot_isa[isa][t];
+			if (traits_ref[t].vec_dot && gemm_isa[isa][t] &&
+				(isa != KERN_ISA_AVX512 || kern_cpu()->avx512vnni))
+				traits_isa[isa][t].gemm = gemm_isa[isa][t];
+			if (isa == KERN_ISA_AVX512 && t == PLLM_TYPE_Q8_0)
+				traits_isa[isa][t].quant_row = kern_quant_q8_0_avx512;
 		}
 }
 

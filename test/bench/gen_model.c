@@ -56,6 +56,9 @@ add_tensor(const char *name, int64_t ne0, int64_t ne1, int type)
 	t->ne[0] = ne0;
 	t->ne[1] = ne1;
 	t->type = ne1 > 1 ? type : PLLM_TYPE_F32;
+	/* as llama.cpp's quantizer: K-quant rows that are not whole super-blocks fall back to q5_0 */
+	if (t->type == PLLM_TYPE_Q4_K && ne0 % 256 != 0)
+		t->type = PLLM_TYPE_Q5_0;
 	t->bytes = pllm_type_row_bytes((uint32_t) t->type, ne0) * (uint64_t) ne1;
 }
 
@@ -252,7 +255,7 @@ fill_row(uint8_t *row, int type, int64_t n)
 	}
 	for (size_t b = 0; b < bytes; b += tr->block_bytes)
 	{
-		memcpy(row + b, &d, 2);              /* d comes first in Q8_0, Q4_0, Q4_K */
+		memcpy(row + b, &d, 2);              /* d comes first in Q8_0, Q4_0, Q5_0, Q4_K */
 		if (type == PLLM_TYPE_Q4_K)
 			memcpy(row + b + 2, &d, 2);      /* dmin */
 	}

@@ -10,6 +10,7 @@
 #include "cpu.h"
 #include "kernels.h"
 #include "quant.h"
+#include "threadpool.h"
 #include "unit.h"
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -1025,6 +1026,145 @@ test_simd_variants(void)
 		printf("# note: no SIMD family available, only the scalar path was tested\n");
 }
 
+/* ---- tiled products, threaded products, SIMD activation quantization ---------- */
+
+/* A family's quant_row for Q8_0 activations equals the reference byte for byte. */
+static void
+test_quant_q8_0_simd(void)
+{
+	for (int isa = KERN_ISA_AVX2; isa <= KERN_ISA_AVX512; isa++)
+	{
+		const kern_type_traits *t = kern_traits_for_isa(PLLM_TYPE_Q8_0, isa);
+		enum { N = 32 * 40 };
+		float      x[N];
+		block_q8_0 want[N / 32], got[N / 32];
+
+		if (!t)
+			continue;
+		fill_random(x, N, 3.0f);
+		for (int j = 0; j < 32; j++)
+			x[32 + j] = 0.0f;                           /* all-zero block */
+		for (int j = 0; j < 32; j++)
+			x[64 + j] = (float) (j - 16) * 0.5f + 0.25f; /* amax 7.75: many near-ties */
+		for (int j = 0; j < 32; j++)
+			x[96 + j] = (float) (j % 5) - 2.0f + (j == 7 ? 125.0f : 0.0f);
+		x[130] = -x[130] * 40.0f;
+		kern_quant_q8_0(x, want, N);
+		t->quant_row(x, got, N);
+		CHECK(memcmp(want, got, sizeof(want)) == 0, "%s q8_0 quantization differs", kern_isa_name((kern_isa) isa));
+	}
+}
+
+/* A family's gemm against the scalar vec_dot on odd shapes. */
+static void
+gemm_case(int isa, uint32_t type, int64_t rows, int64_t nblk, int64_t n_tok)
+{
+	const kern_type_traits *ref = kern_traits_for_isa(type, KERN_ISA_SCALAR);
+	const kern_type_traits *fast = kern_traits_for_isa(type, isa);
+	const kern_type_traits *at = kern_type_info(ref->vec_dot_type);
+	int64_t cols = nblk * ref->block_size;
+	size_t  wrow = pllm_type_row_bytes(type, cols), arow = pllm_type_row_bytes(ref->vec_dot_type, cols);
+	char   *w = malloc(wrow * (size_t) rows), *a = malloc(arow * (size_t) n_tok);
+	float  *x = malloc(sizeof(float) * (size_t) (cols * n_tok));
+	float  *out = malloc(sizeof(float) * (size_t) (rows * n_tok));
+	/* exact for the 32-element types from X15_MIN_TOK tokens on (the row-lane kernel) */
+	int     exact = type != PLLM_TYPE_Q4_K && n_tok >= 8;
+	int     bad = 0;
+
+	random_weight_blocks(type, w, rows * nblk);
+	fill_random(x, cols * n_tok, 2.0f);
+	for (int64_t t = 0; t < n_tok; t++)
+		at->quant_row(x + t * cols, a + (size_t) t * arow, cols);
+	fast->gemm(cols, w, wrow, rows, a, arow, n_tok, out, rows);
+	for (int64_t t = 0; t < n_tok; t++)
+		for (int64_t r = 0; r < rows; r++)
+		{
+			double sa;
+			float  want = ref->vec_dot(cols, w + (size_t) r * wrow, a + (size_t) t * arow);
+			float  got = out[t * rows + r];
+
+			oracle_dot(type, w + (size_t) r * wrow, x + t * cols, cols, &sa);
+			if ((exact ? got != want : !(fabs((double) got - want) <= sa * 1e-5 + 1e-6)) && bad++ < 3)
+				printf("#   %s %s %lldx%lld n_tok %lld [%lld][%lld]: %.9g, scalar %.9g\n",
+					   kern_isa_name((kern_isa) isa), ref->name, (long long) rows, (long long) cols,
+					   (long long) n_tok, (long long) t, (long long) r, got, want);
+		}
+	CHECK(bad == 0, "%s %s gemm %lldx%lld n_tok %lld: %d wrong", kern_isa_name((kern_isa) isa), ref->name,
+		  (long long) rows, (long long) cols, (long long) n_tok, bad);
+	free(w);
+	free(a);
+	free(x);
+	free(out);
+}
+
+static void
+test_gemm(void)
+{
+	static const uint32_t types[] = {PLLM_TYPE_Q8_0, PLLM_TYPE_Q4_0, PLLM_TYPE_Q5_0, PLLM_TYPE_Q4_K};
+	static const int64_t  rows[] = {1, 3, 4, 5, 15, 16, 31};
+	static const int64_t  toks[] = {1, 2, 3, 4, 5, 7, 8, 9, 17};
+	int ran = 0;
+
+	for (int isa = KERN_ISA_SCALAR; isa <= KERN_ISA_AVX512; isa++)
+		for (size_t ti = 0; ti < sizeof(types) / sizeof(types[0]); ti++)
+		{
+			const kern_type_traits *t = kern_traits_for_isa(types[ti], isa);
+			int64_t blks[] = {1, 2, 3, types[ti] == PLLM_TYPE_Q4_K ? 5 : 33};
+
+			if (!t || !t->gemm)
+				continue;
+			ran++;
+			for (size_t ri = 0; ri < sizeof(rows) / sizeof(rows[0]); ri++)
+				for (size_t ki = 0; ki < sizeof(toks) / sizeof(toks[0]); ki++)
+					for (size_t bi = 0; bi < 4; bi++)
+						if (bi == 3 ? (ri == 4 && (ki == 0 || ki == 8)) : (ri % 2 == bi % 2 || ki >= 6))
+							gemm_case(isa, types[ti], rows[ri], blks[bi], toks[ki]);
+		}
+	if (!ran)
+		printf("# note: no tiled product on this CPU\n");
+}
+
+/* kern_matmul_mt equals kern_matmul (quantized: bit for bit; F32 through sgemm: to 1e-5). */
+static void
+test_matmul_mt(void)
+{
+	static const uint32_t types[] = {PLLM_TYPE_F32, PLLM_TYPE_F16, PLLM_TYPE_Q8_0, PLLM_TYPE_Q4_0,
+									 PLLM_TYPE_Q5_0, PLLM_TYPE_Q4_K, PLLM_TYPE_Q6_K};
+	static const int64_t  shapes[][3] = {{37, 256, 1}, {200, 512, 1}, {129, 256, 3}, {70, 768, 9},
+										 {300, 256, 16}, {1, 256, 20}};
+
+	kern_pool_set_threads(3);
+	for (size_t ti = 0; ti < sizeof(types) / sizeof(types[0]); ti++)
+		for (size_t si = 0; si < sizeof(shapes) / sizeof(shapes[0]); si++)
+		{
+			uint32_t type = types[ti];
+			int64_t  rows = shapes[si][0], cols = shapes[si][1], n_tok = shapes[si][2];
+			size_t   wrow = pllm_type_row_bytes(type, cols);
+			char    *w = malloc(wrow * (size_t) rows);
+			float   *x = malloc(sizeof(float) * (size_t) (cols * n_tok));
+			float   *o1 = malloc(sizeof(float) * (size_t) (rows * n_tok));
+			float   *o2 = malloc(sizeof(float) * (size_t) (rows * n_tok));
+			void    *sc = malloc(kern_matmul_scratch_bytes(type, cols, n_tok) + 1);
+			int      bad = 0;
+
+			random_weight_blocks(type, w, (int64_t) (wrow * (size_t) rows / pllm_type_block_bytes(type)));
+			fill_random(x, cols * n_tok, 1.0f);
+			kern_matmul(type, w, rows, cols, x, n_tok, o1, sc);
+			kern_matmul_mt(type, w, rows, cols, x, n_tok, o2, sc);
+			for (int64_t i = 0; i < rows * n_tok; i++)
+				if (type == PLLM_TYPE_F32 ? !(fabsf(o1[i] - o2[i]) <= 1e-5f * (1.0f + fabsf(o1[i]))) : o1[i] != o2[i])
+					bad++;
+			CHECK(bad == 0, "%s mt %lldx%lld n_tok %lld: %d differ", pllm_type_name(type), (long long) rows,
+				  (long long) cols, (long long) n_tok, bad);
+			free(w);
+			free(x);
+			free(o1);
+			free(o2);
+			free(sc);
+		}
+	kern_pool_set_threads(0);
+}
+
 int
 main(void)
 {
@@ -1047,5 +1187,8 @@ main(void)
 	RUN(test_matmul_rows);
 	RUN(test_get_row);
 	RUN(test_simd_variants);
+	RUN(test_quant_q8_0_simd);
+	RUN(test_gemm);
+	RUN(test_matmul_mt);
 	return UNIT_DONE();
 }
