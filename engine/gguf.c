@@ -218,8 +218,8 @@ gguf_tensor_nbytes(gguf_reader *r, pllm_gguf_tensor *t)
 			return pllm_error_set(r->err, PLLM_ERR_FORMAT, "tensor \"%.*s\": invalid dimension %llu",
 								  (int) t->name.len, t->name.ptr, (unsigned long long) t->ne[d]);
 	if (pllm_type_block_size(t->type) == 0)
-		return pllm_error_set(r->err, PLLM_ERR_UNSUPPORTED, "tensor \"%.*s\" has unsupported type %s",
-							  (int) t->name.len, t->name.ptr, pllm_type_name(t->type));
+		return pllm_error_set(r->err, PLLM_ERR_UNSUPPORTED, "tensor \"%.*s\" has unknown tensor type %u",
+							  (int) t->name.len, t->name.ptr, t->type);
 	row_bytes = pllm_type_row_bytes(t->type, (int64_t) t->ne[0]);
 	if (row_bytes == 0)
 		return pllm_error_set(r->err, PLLM_ERR_FORMAT,

@@ -43,8 +43,7 @@ pg_llm_embed(PG_FUNCTION_ARGS)
 	opts.n_threads = pllm_threads;
 	opts.should_abort = PllmShouldAbort;
 	opts.abort_arg = NULL;
-	data = VARDATA_ANY(input);
-	len = VARSIZE_ANY_EXHDR(input);
+	data = PllmTextToUtf8(input, &len);
 	vec = palloc(sizeof(float) * dim);	/* before the engine runs: no ERROR inside it */
 	pllm_error_clear(&err);
 	if (pllm_embed_texts(bm->model, &data, &len, 1, &opts, vec, &truncated, &err) != PLLM_OK)

@@ -114,7 +114,7 @@ ParseGenArgs(FunctionCallInfo fcinfo, GenArgs *a)
 
 			if (nulls[i])
 				BadOption("stop", "must not contain null elements");
-			str = TextDatumGetCString(elems[i]);
+			str = PllmCStringToUtf8(TextDatumGetCString(elems[i]));
 			if (str[0] == '\0')
 				BadOption("stop", "must not contain empty strings");
 			p->stop[k++] = str;
@@ -233,7 +233,7 @@ ResultText(pllm_gen_result *res)
 
 	PG_TRY();
 	{
-		out = cstring_to_text_with_len(res->text ? res->text : "", (int) res->text_len);
+		out = PllmUtf8ToText(res->text ? res->text : "", res->text_len);
 	}
 	PG_FINALLY();
 	{
@@ -248,17 +248,18 @@ Datum
 pg_llm_generate(PG_FUNCTION_ARGS)
 {
 	GenArgs     a;
-	text       *prompt;
+	char       *prompt;
+	size_t      len;
 	PllmBackendModel *bm;
 	pllm_gen_result res;
 
 	if (PG_ARGISNULL(ARG_INPUT))
 		PG_RETURN_NULL();
-	prompt = PG_GETARG_TEXT_PP(ARG_INPUT);
+	prompt = PllmTextToUtf8(PG_GETARG_TEXT_PP(ARG_INPUT), &len);
 	ParseGenArgs(fcinfo, &a);
 	bm = PllmGetModel(a.model, false);
 	memset(&res, 0, sizeof(res));
-	RunGeneration(bm, VARDATA_ANY(prompt), VARSIZE_ANY_EXHDR(prompt), &a.params, NULL, &res);
+	RunGeneration(bm, prompt, len, &a.params, NULL, &res);
 	PG_RETURN_TEXT_P(ResultText(&res));
 }
 
@@ -272,8 +273,7 @@ PutPieces(FunctionCallInfo fcinfo, PieceList *pieces)
 	{
 		for (size_t i = 0; i < pieces->n; i++)
 		{
-			Datum       value = PointerGetDatum(cstring_to_text_with_len(pieces->text[i],
-																		 (int) pieces->len[i]));
+			Datum       value = PointerGetDatum(PllmUtf8ToText(pieces->text[i], pieces->len[i]));
 			bool        isnull = false;
 
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
@@ -291,7 +291,8 @@ Datum
 pg_llm_generate_stream(PG_FUNCTION_ARGS)
 {
 	GenArgs     a;
-	text       *prompt;
+	char       *prompt;
+	size_t      len;
 	PllmBackendModel *bm;
 	pllm_gen_result res;
 	PieceList   pieces;
@@ -299,12 +300,12 @@ pg_llm_generate_stream(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	if (PG_ARGISNULL(ARG_INPUT))
 		return (Datum) 0;
-	prompt = PG_GETARG_TEXT_PP(ARG_INPUT);
+	prompt = PllmTextToUtf8(PG_GETARG_TEXT_PP(ARG_INPUT), &len);
 	ParseGenArgs(fcinfo, &a);
 	bm = PllmGetModel(a.model, false);
 	memset(&res, 0, sizeof(res));
 	memset(&pieces, 0, sizeof(pieces));
-	RunGeneration(bm, VARDATA_ANY(prompt), VARSIZE_ANY_EXHDR(prompt), &a.params, &pieces, &res);
+	RunGeneration(bm, prompt, len, &a.params, &pieces, &res);
 	pllm_gen_result_free(&res);
 	PutPieces(fcinfo, &pieces);
 	return (Datum) 0;
@@ -328,7 +329,7 @@ MessageField(JsonbContainer *obj, const char *key, int index)
 	if (v->type != jbvString)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("message %d: \"%s\" must be a string", index, key)));
-	return pnstrdup(v->val.string.val, v->val.string.len);
+	return PllmCStringToUtf8(pnstrdup(v->val.string.val, v->val.string.len));
 }
 
 /* messages: [{"role": "system"|"user"|"assistant", "content": "..."}, ...] */

@@ -38,6 +38,18 @@ void PllmReportError(const pllm_error *err, const char *what) pg_attribute_noret
 /* The engine's cancellation callback: true once an interrupt is pending. */
 bool PllmShouldAbort(void *arg);
 
+/* ---- text and encodings (extension/text.c) ------------------------------ */
+
+/* A text argument as UTF-8 (palloc'd or the detoasted copy); *len its bytes. */
+char *PllmTextToUtf8(text *t, size_t *len);
+char *PllmCStringToUtf8(const char *s);
+/*
+ * Engine output as a text value: invalid UTF-8 sequences (a token may stop in
+ * the middle of a character) become U+FFFD, then the text is converted to the
+ * database encoding.
+ */
+text *PllmUtf8ToText(const char *s, size_t len);
+
 /* ---- paths (extension/paths.c) ------------------------------------------- */
 
 /*

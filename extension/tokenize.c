@@ -32,18 +32,29 @@ static int32 *
 Encode(PllmBackendModel *bm, text *input, int *n)
 {
 	pllm_tokenizer *tok = ModelTokenizer(bm);
-	size_t      len = VARSIZE_ANY_EXHDR(input);
-	size_t      cap = pllm_tok_max_tokens(len);
+	size_t      len;
+	char	   *data = PllmTextToUtf8(input, &len);
+	size_t      cap = Min(pllm_tok_max_tokens(len), len / 2 + 64);	/* typical text: ~len/4 */
 	int32	   *ids;
 	size_t      count = 0;
+	pllm_status st;
 	pllm_error  err;
 
-	if (cap > MaxAllocSize / sizeof(int32))
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						errmsg("text too long to tokenize")));
-	ids = palloc(sizeof(int32) * cap);	/* before the engine runs */
-	pllm_error_clear(&err);
-	if (pllm_tok_encode(tok, VARDATA_ANY(input), len, true, false, ids, cap, &count, &err) != PLLM_OK)
+	for (;;)
+	{
+		if (cap > MaxAllocSize / sizeof(int32))
+			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							errmsg("text too long to tokenize"),
+							errdetail("The text has %zu tokens or more.", cap)));
+		ids = palloc(sizeof(int32) * cap);	/* before the engine runs */
+		pllm_error_clear(&err);
+		st = pllm_tok_encode(tok, data, len, true, false, ids, cap, &count, &err);
+		if (st != PLLM_ERR_LIMIT || count <= cap)
+			break;
+		pfree(ids);
+		cap = count;			/* the engine said how many are needed */
+	}
+	if (st != PLLM_OK)
 		PllmReportError(&err, psprintf("could not tokenize text with model \"%s\"", bm->name));
 	*n = (int) count;
 	PllmCountUsage(bm, (uint64) count);
@@ -85,6 +96,8 @@ pg_llm_token_count(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(n);
 }
 
+#define DETOKENIZE_FLAGS PLLM_TOK_DECODE_SPECIAL
+
 PG_FUNCTION_INFO_V1(pg_llm_detokenize);
 Datum
 pg_llm_detokenize(PG_FUNCTION_ARGS)
@@ -97,10 +110,10 @@ pg_llm_detokenize(PG_FUNCTION_ARGS)
 	int         n;
 	int32	   *ids;
 	uint32      n_vocab;
-	char	   *out = NULL;
 	size_t      out_len = 0;
+	pllm_status st;
 	pllm_error  err;
-	text	   *volatile result = NULL;
+	char	   *buf;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -124,22 +137,32 @@ pg_llm_detokenize(PG_FUNCTION_ARGS)
 							errmsg("token %d is outside the vocabulary of model \"%s\"", ids[i], bm->name),
 							errdetail("Token ids run from 0 to %u.", n_vocab - 1)));
 	}
+	/*
+	 * The BOS that llm.tokenize adds is dropped, so that
+	 * llm.detokenize(llm.tokenize(x)) = x (SPM's first token then loses its
+	 * prefix space, as the tokenizer added it); other control tokens are shown
+	 * as their text. Size the text first, then decode into palloc'd memory
+	 * allocated before the engine runs.
+	 */
+	if (n > 0 && pllm_tok_add_bos(tok) && ids[0] == pllm_tok_bos(tok))
+	{
+		ids++;
+		n--;
+	}
 	pllm_error_clear(&err);
-	if (pllm_tok_decode_alloc(tok, ids, (size_t) n, &out, &out_len, &err) != PLLM_OK)
-	{
-		free(out);
+	st = pllm_tok_decode(tok, ids, (size_t) n, DETOKENIZE_FLAGS, NULL, 0, &out_len, &err);
+	if (st != PLLM_OK && st != PLLM_ERR_LIMIT)
 		PllmReportError(&err, psprintf("could not detokenize with model \"%s\"", bm->name));
-	}
-	PllmCountUsage(bm, (uint64) n);
-	PG_TRY();
-	{
-		result = cstring_to_text_with_len(out ? out : "", (int) out_len);
-	}
-	PG_FINALLY();
-	{
-		free(out);
-	}
-	PG_END_TRY();
-	PG_RETURN_TEXT_P(result);
+	if (out_len > MaxAllocSize - 1)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("detokenized text would be too long")));
+	buf = palloc(out_len + 1);
+	pllm_error_clear(&err);
+	if (pllm_tok_decode(tok, ids, (size_t) n, DETOKENIZE_FLAGS, buf, out_len + 1,
+						&out_len, &err) != PLLM_OK)
+		PllmReportError(&err, psprintf("could not detokenize with model \"%s\"", bm->name));
+	PllmCountUsage(bm, (uint64) Max(n, 0));
+	/* ids may stop inside a character: the text gets U+FFFD there */
+	PG_RETURN_TEXT_P(PllmUtf8ToText(buf, out_len));
 }
 

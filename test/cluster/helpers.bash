@@ -27,14 +27,20 @@ add_model() {
 	return 0
 }
 
-# Sum of Pss (kB) over the mappings of process $1 whose smaps header line
-# matches the extended regex $2 and whose size is $3 kB.
+# Pss and Rss (kB) of the mappings of process $1 whose smaps header line
+# matches the extended regex $2 and whose size is $3 kB: prints
+# "pss_sum n_mappings rss_sum". Pss divides each resident page among the
+# processes that map it, so summed over processes it counts a shared page once.
 pss_kb() {
 	awk -v pat="$2" -v want="$3" '
 		/^[0-9a-f]+-[0-9a-f]+ / { inmap = ($0 ~ pat); sized = 0; next }
-		inmap && /^Size:/ { sized = ($2 == want); next }
-		inmap && sized && /^Pss:/ { sum += $2; n++ }
-		END { printf "%d %d\n", sum, n }' "/proc/$1/smaps"
+		inmap && /^Size:/ { sized = ($2 == want); if (sized) n++; next }
+		inmap && sized && /^Rss:/ { rss += $2; next }
+		inmap && sized && /^Pss:/ { sum += $2 }
+		END { printf "%d %d %d\n", sum, n, rss }' "/proc/$1/smaps"
 }
+
+# Resident memory (kB) of process $1.
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 now_ms() { date +%s%3N; }

@@ -227,7 +227,7 @@ test_bad_tensor_infos(void)
 	CHECK(parse_one_tensor(5, ne_5, PLLM_TYPE_F32, 0, &err) == PLLM_ERR_FORMAT, "5 dimensions");
 	CHECK(parse_one_tensor(1, ne_odd, PLLM_TYPE_Q8_0, 0, &err) == PLLM_ERR_FORMAT, "row not a block multiple");
 	CHECK(parse_one_tensor(2, ne_ok, 99, 0, &err) == PLLM_ERR_UNSUPPORTED, "unknown type");
-	CHECK(strstr(err.msg, "unsupported type") != NULL, "names the problem: %s", err.msg);
+	CHECK(strstr(err.msg, "unknown tensor type 99") != NULL, "names the problem: %s", err.msg);
 	CHECK(parse_one_tensor(2, ne_ok, UINT32_MAX, 0, &err) == PLLM_ERR_UNSUPPORTED, "type 2^32-1");
 }
 
