@@ -7,6 +7,7 @@ PG_CONFIG=${PG_CONFIG:-pg_config}
 PGBIN=$("$PG_CONFIG" --bindir)
 CLUSTER_DIR=""
 CLUSTER_PORT=""
+CLUSTER_CLEANUP=()   # more paths for the exit trap to remove
 
 # Run a command as the cluster owner.
 as_owner() {
@@ -45,8 +46,8 @@ cluster_stop() {
 # cluster_start [extra postgresql.conf lines...]
 cluster_start() {
 	CLUSTER_DIR=$(mktemp -d /tmp/pg_llm_cluster.XXXXXX)
-	trap 'cluster_stop' EXIT
-	trap 'cluster_stop; exit 130' INT TERM
+	trap 'cluster_stop; rm -rf "${CLUSTER_CLEANUP[@]}"' EXIT
+	trap 'cluster_stop; rm -rf "${CLUSTER_CLEANUP[@]}"; exit 130' INT TERM
 	chmod 755 "$CLUSTER_DIR"
 	mkdir -p "$CLUSTER_DIR/models"
 	[ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$CLUSTER_DIR"
