@@ -141,6 +141,8 @@ struct pllm_session
 	 */
 	float            *hidden_out;
 	size_t            total_bytes;
+	/* Prompts evaluated by pllm_generate reuse and feed this cache (not owned; may be NULL). */
+	struct pllm_prefix_cache *prefix_cache;
 };
 
 /* One architecture family. */
@@ -198,6 +200,42 @@ void        pllm_tensor_name(pllm_tensor_id id, int il, const char *suffix, char
 size_t      pllm_decoder_work_bytes(const pllm_model *m, uint32_t n_ctx, uint32_t n_batch);
 pllm_status pllm_decoder_forward(pllm_session *s, const int32_t *ids, int n, bool all_logits,
 								 pllm_error *err);
+
+/*
+ * The tokens of one forward pass, which may belong to several sequences
+ * (batch.c): token t is ids[t] at position pos[t] of cache kvs[t]. A single
+ * sequence leaves kvs and pos NULL: token t then goes to kv at pos0 + t.
+ * Each token's results depend only on its own sequence, never on the others.
+ */
+typedef struct pllm_fwd_tokens
+{
+	int                  n;
+	const int32_t       *ids;
+	pllm_kvcache        *kv;       /* every token's cache when kvs == NULL */
+	uint32_t             pos0;
+	pllm_kvcache *const *kvs;      /* per token, or NULL */
+	const uint32_t      *pos;      /* per token, or NULL */
+} pllm_fwd_tokens;
+
+/* Work memory, outputs and cancellation of a forward pass outside a session. */
+typedef struct pllm_fwd_ctx
+{
+	const pllm_model *model;
+	void             *work;        /* work_bytes(model, n_ctx, n_batch) bytes */
+	uint32_t          n_ctx;       /* longest sequence the work memory serves */
+	uint32_t          n_batch;     /* most tokens per pass */
+	float            *logits;      /* n_out x n_vocab */
+	float            *hidden_out;  /* when set: final hidden states of all n tokens instead of logits */
+	pllm_abort_fn     should_abort;
+	void             *abort_arg;
+} pllm_fwd_ctx;
+
+/*
+ * Run tk->n <= n_batch tokens; write the logits of tokens out_rows[0..n_out)
+ * (ascending; NULL: the last n_out tokens) as rows 0..n_out of c->logits.
+ */
+pllm_status pllm_decoder_forward_tokens(const pllm_fwd_ctx *c, const pllm_fwd_tokens *tk,
+										const int32_t *out_rows, int n_out, pllm_error *err);
 
 /* Poll the session's abort callback. */
 static inline bool
