@@ -9,96 +9,15 @@
 #include <utf8proc.h>
 
 #include "tok_internal.h"
+#include "tok_merge.h"
 
-typedef struct bpe_sym
-{
-	int32_t     prev, next;
-	const char *text;
-	size_t      n;
-} bpe_sym;
-
-typedef struct bpe_bigram
-{
-	int32_t rank;
-	int32_t left, right;
-	size_t  size;
-} bpe_bigram;
-
-typedef struct bpe_heap
-{
-	bpe_bigram *v;
-	size_t      n, cap;
-	bool        oom;
-} bpe_heap;
-
-/* a comes out before b */
-static inline bool
-bg_before(const bpe_bigram *a, const bpe_bigram *b)
-{
-	return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-static void
-heap_push(bpe_heap *h, bpe_bigram b)
-{
-	size_t i;
-
-	if (h->n == h->cap)
-	{
-		size_t      c = h->cap ? h->cap * 2 : 64;
-		bpe_bigram *v = realloc(h->v, c * sizeof(*v));
-
-		if (!v)
-		{
-			h->oom = true;
-			return;
-		}
-		h->v = v;
-		h->cap = c;
-	}
-	i = h->n++;
-	while (i > 0 && bg_before(&b, &h->v[(i - 1) / 2]))
-	{
-		h->v[i] = h->v[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	h->v[i] = b;
-}
-
-static bpe_bigram
-heap_pop(bpe_heap *h)
-{
-	bpe_bigram top = h->v[0], last = h->v[--h->n];
-	size_t     i = 0;
-
-	for (;;)
-	{
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		const bpe_bigram *best = &last;
-
-		if (l < h->n && bg_before(&h->v[l], best))
-		{
-			m = l;
-			best = &h->v[l];
-		}
-		if (r < h->n && bg_before(&h->v[r], best))
-			m = r;
-		if (m == i)
-			break;
-		h->v[i] = h->v[m];
-		i = m;
-	}
-	if (h->n > 0)
-		h->v[i] = last;
-	return top;
-}
 
 typedef struct bpe_state
 {
 	const pllm_tokenizer *t;
-	bpe_sym              *syms;
+	tok_sym              *syms;
 	size_t                n_syms, cap_syms;
-	bpe_heap              heap;
+	tok_heap              heap;
 	tok_buf               key;
 	bool                  oom;
 } bpe_state;
@@ -106,7 +25,7 @@ typedef struct bpe_state
 static void
 add_bigram(bpe_state *s, int32_t left, int32_t right)
 {
-	const bpe_sym *l, *r;
+	const tok_sym *l, *r;
 	int64_t        rank;
 
 	if (left < 0 || right < 0)
@@ -125,16 +44,16 @@ add_bigram(bpe_state *s, int32_t left, int32_t right)
 	rank = tok_strtab_find(&s->t->merges, s->key.p, s->key.n);
 	if (rank < 0)
 		return;
-	heap_push(&s->heap, (bpe_bigram) { (int32_t) rank, left, right, l->n + r->n });
+	tok_heap_push(&s->heap, (tok_bigram) { (double) rank, left, right, l->n + r->n });
 }
 
 static bool
-sym_push(bpe_state *s, bpe_sym sym)
+sym_push(bpe_state *s, tok_sym sym)
 {
 	if (s->n_syms == s->cap_syms)
 	{
 		size_t   c = s->cap_syms ? s->cap_syms * 2 : 64;
-		bpe_sym *v = realloc(s->syms, c * sizeof(*v));
+		tok_sym *v = realloc(s->syms, c * sizeof(*v));
 
 		if (!v)
 			return false;
@@ -165,7 +84,7 @@ bpe_word(bpe_state *s, const char *w, size_t n, tok_ids *out)
 
 		if (cl > n - off)
 			cl = n - off;
-		if (!sym_push(s, (bpe_sym) { (int32_t) s->n_syms - 1, off + cl == n ? -1 : (int32_t) s->n_syms + 1, w + off, cl }))
+		if (!sym_push(s, (tok_sym) { (int32_t) s->n_syms - 1, off + cl == n ? -1 : (int32_t) s->n_syms + 1, w + off, cl }))
 		{
 			s->oom = true;
 			return;
@@ -176,8 +95,8 @@ bpe_word(bpe_state *s, const char *w, size_t n, tok_ids *out)
 		add_bigram(s, (int32_t) i - 1, (int32_t) i);
 	while (s->heap.n > 0 && !s->heap.oom && !s->oom)
 	{
-		bpe_bigram b = heap_pop(&s->heap);
-		bpe_sym   *l = &s->syms[b.left], *r = &s->syms[b.right];
+		tok_bigram b = tok_heap_pop(&s->heap);
+		tok_sym   *l = &s->syms[b.left], *r = &s->syms[b.right];
 
 		/* outdated: one side already merged elsewhere */
 		if (l->n == 0 || r->n == 0 || l->n + r->n != b.size)
@@ -194,7 +113,7 @@ bpe_word(bpe_state *s, const char *w, size_t n, tok_ids *out)
 		s->oom = true;
 	for (size_t i = 0; i < s->n_syms; i++)
 	{
-		const bpe_sym *sym = &s->syms[i];
+		const tok_sym *sym = &s->syms[i];
 
 		if (sym->n == 0)
 			continue;
