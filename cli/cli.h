@@ -33,6 +33,7 @@ int cmd_detokenize(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
 
 /* Prints "pg_llm CMD: message" to stderr; returns CLI_USAGE. */
 int  cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -28,6 +28,21 @@ static const cli_command commands[] = {
 	 "      --ctx N             context length (default: the model's, at most 4096)\n"
 	 "      --ignore-eos        do not stop at end-of-generation tokens\n"
 	 "  -v, --verbose           print timing and token counts to stderr\n"},
+	{"batch", cmd_batch, "batch -m FILE [options] PROMPT... | -   generate for many prompts at once (one JSON string per line)",
+	 "usage: pg_llm batch -m FILE [options] PROMPT...\n       pg_llm batch -m FILE [options] -\n"
+	 "Decodes the prompts (arguments, or stdin lines with -) together and prints each\n"
+	 "continuation as a JSON string on its own line, in prompt order.\n"
+	 "  -m, --model FILE        GGUF model\n"
+	 "  -n, --n-predict N       tokens to generate at most per prompt (default 128)\n"
+	 "      --temp T            temperature; 0 = greedy (default 0.8)\n"
+	 "      --seed S            RNG seed of every sequence (default 0)\n"
+	 "      --stop TEXT         stop before TEXT (repeatable, up to 8)\n"
+	 "      --seqs N            sequences decoded together (default 16)\n"
+	 "      --prefix-cache MB   reuse the KV state of shared prompt beginnings, up to MB\n"
+	 "      --threads N         compute threads (default: online cores)\n"
+	 "      --ctx N             context length per sequence (default: the model's, at most 4096)\n"
+	 "      --ignore-eos        do not stop at end-of-generation tokens\n"
+	 "  -v, --verbose           print timing and token counts to stderr\n"},
 	{"tokenize", cmd_tokenize, "tokenize -m FILE [--no-special] [--parse-special] [TEXT | -]   print token ids",
 	 "usage: pg_llm tokenize -m FILE [--no-special] [--parse-special] [TEXT | -]\n"
 	 "Prints the token ids of TEXT (or of stdin's exact bytes with -) on one line.\n"

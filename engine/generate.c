@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "pg_llm/batch.h"
 #include "pg_llm/sampler.h"
 #include "pg_llm/tokenizer.h"
 #include "utf8.h"
@@ -70,8 +71,8 @@ pllm_generate_ids(pllm_session *s, const int32_t *ids, int n, const pllm_gen_par
 	for (i = 0; i < n; i++)
 		pllm_sampler_accept(smp, ids[i]);
 
-	pllm_session_reset(s);
-	st = pllm_session_eval(s, ids, n, false, err);
+	/* reset, then the prompt (its cached prefix copied when the session has a prefix cache) */
+	st = pllm_session_eval_prompt(s, ids, n, NULL, err);
 	while (st == PLLM_OK)
 	{
 		int32_t id = pllm_sampler_sample(smp, pllm_session_logits(s, 0));

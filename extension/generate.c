@@ -38,13 +38,6 @@
 #define ARG_TEMPLATE	10		/* chat only */
 #define ARG_THINKING	11		/* chat only */
 
-/* One call's settings, with the stop strings palloc'd. */
-typedef struct GenArgs
-{
-	char       *model;
-	pllm_gen_params params;
-} GenArgs;
-
 static void
 BadOption(const char *name, const char *rule)
 {
@@ -59,8 +52,8 @@ RealArg(FunctionCallInfo fcinfo, int i, float dflt)
 }
 
 /* Read and check the sampling options; NULL means the documented default. */
-static void
-ParseGenArgs(FunctionCallInfo fcinfo, GenArgs *a)
+void
+PllmParseGenArgs(FunctionCallInfo fcinfo, PllmGenArgs *a)
 {
 	pllm_gen_params *p = &a->params;
 	pllm_sampler_params *s = &p->sampling;
@@ -88,6 +81,7 @@ ParseGenArgs(FunctionCallInfo fcinfo, GenArgs *a)
 	s->repeat_penalty = RealArg(fcinfo, ARG_REPEAT, 1.0f);
 	if (isnan(s->repeat_penalty) || s->repeat_penalty <= 0 || s->repeat_penalty > 100)
 		BadOption("repeat_penalty", "must be greater than 0 and at most 100");
+	a->seeded = !PG_ARGISNULL(ARG_SEED);
 	if (PG_ARGISNULL(ARG_SEED))
 		s->seed = pg_prng_uint64(&pg_global_prng_state);
 	else
@@ -247,7 +241,7 @@ PG_FUNCTION_INFO_V1(pg_llm_generate);
 Datum
 pg_llm_generate(PG_FUNCTION_ARGS)
 {
-	GenArgs     a;
+	PllmGenArgs a;
 	char       *prompt;
 	size_t      len;
 	PllmBackendModel *bm;
@@ -256,7 +250,7 @@ pg_llm_generate(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(ARG_INPUT))
 		PG_RETURN_NULL();
 	prompt = PllmTextToUtf8(PG_GETARG_TEXT_PP(ARG_INPUT), &len);
-	ParseGenArgs(fcinfo, &a);
+	PllmParseGenArgs(fcinfo, &a);
 	bm = PllmGetModel(a.model, false);
 	memset(&res, 0, sizeof(res));
 	RunGeneration(bm, prompt, len, &a.params, NULL, &res);
@@ -290,7 +284,7 @@ PG_FUNCTION_INFO_V1(pg_llm_generate_stream);
 Datum
 pg_llm_generate_stream(PG_FUNCTION_ARGS)
 {
-	GenArgs     a;
+	PllmGenArgs a;
 	char       *prompt;
 	size_t      len;
 	PllmBackendModel *bm;
@@ -301,7 +295,7 @@ pg_llm_generate_stream(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(ARG_INPUT))
 		return (Datum) 0;
 	prompt = PllmTextToUtf8(PG_GETARG_TEXT_PP(ARG_INPUT), &len);
-	ParseGenArgs(fcinfo, &a);
+	PllmParseGenArgs(fcinfo, &a);
 	bm = PllmGetModel(a.model, false);
 	memset(&res, 0, sizeof(res));
 	memset(&pieces, 0, sizeof(pieces));
@@ -410,7 +404,7 @@ PG_FUNCTION_INFO_V1(pg_llm_chat);
 Datum
 pg_llm_chat(PG_FUNCTION_ARGS)
 {
-	GenArgs     a;
+	PllmGenArgs a;
 	PllmBackendModel *bm;
 	pllm_chat_msg *msgs;
 	int         n;
@@ -424,7 +418,7 @@ pg_llm_chat(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(ARG_INPUT))
 		PG_RETURN_NULL();
-	ParseGenArgs(fcinfo, &a);
+	PllmParseGenArgs(fcinfo, &a);
 	msgs = ParseMessages(PG_GETARG_JSONB_P(ARG_INPUT), &n);
 	bm = PllmGetModel(a.model, false);
 	t = ChooseTemplate(bm, PG_ARGISNULL(ARG_TEMPLATE) ? NULL

@@ -15,6 +15,7 @@ char *pllm_preload_models = NULL;
 int   pllm_threads = 0;
 int   pllm_max_tokens = 4096;
 int   pllm_context_length = 0;
+int   pllm_prefix_cache_mb = 64;
 
 void
 PllmDefineGucs(void)
@@ -44,5 +45,10 @@ PllmDefineGucs(void)
 	DefineCustomIntVariable("pg_llm.context_length",
 							"Context length of generation sessions (0 = the model's own).",
 							NULL, &pllm_context_length, 0, 0, 1048576, PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_llm.prefix_cache_mb",
+							"Memory for the prompt-prefix cache of each model a session generates with (0 = no cache).",
+							"Prompts that start with tokens already evaluated by this session copy their state "
+							"from the cache instead of recomputing it; least recently used prefixes are dropped.",
+							&pllm_prefix_cache_mb, 64, 0, 1048576, PGC_USERSET, GUC_UNIT_MB, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pg_llm");
 }

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "pg_llm/batch.h"
 #include "pg_llm/session.h"
 #include "pg_llm/types.h"
 
@@ -72,6 +73,9 @@ DropBackendModel(PllmBackendModel *bm)
 	if (bm->idle_session)
 		pllm_session_free(bm->idle_session);
 	bm->idle_session = NULL;
+	if (bm->prefix_cache)
+		pllm_prefix_cache_free(bm->prefix_cache);
+	bm->prefix_cache = NULL;
 	if (bm->model && bm->kind != PLLM_MODEL_PRELOADED)
 		pllm_model_close(bm->model);
 	bm->model = NULL;
@@ -98,6 +102,9 @@ BackendExit(int code, Datum arg)
 		if (bm->idle_session)
 			pllm_session_free(bm->idle_session);
 		bm->idle_session = NULL;
+		if (bm->prefix_cache)
+			pllm_prefix_cache_free(bm->prefix_cache);
+		bm->prefix_cache = NULL;
 		bm->used = false;
 	}
 }
@@ -304,8 +311,8 @@ PllmCountUsage(PllmBackendModel *bm, uint64 tokens)
 }
 
 /* The context a new session asks for: pg_llm.context_length, capped by the model. */
-static uint32
-RequestedContext(PllmBackendModel *bm)
+uint32
+PllmRequestedContext(PllmBackendModel *bm)
 {
 	uint32      train = bm->info.n_ctx_train;
 
@@ -316,11 +323,45 @@ RequestedContext(PllmBackendModel *bm)
 	return (uint32) pllm_context_length;
 }
 
+pllm_prefix_cache *
+PllmPrefixCache(PllmBackendModel *bm)
+{
+	size_t      want = (size_t) pllm_prefix_cache_mb * 1024 * 1024;
+	pllm_error  err;
+
+	if (bm->prefix_cache && bm->prefix_cache_max != want)
+	{
+		/* the setting changed: the idle session must not keep a dangling pointer */
+		if (bm->idle_session)
+			pllm_session_set_prefix_cache(bm->idle_session, NULL, &err);
+		pllm_prefix_cache_free(bm->prefix_cache);
+		bm->prefix_cache = NULL;
+	}
+	if (want == 0 || bm->prefix_cache)
+		return bm->prefix_cache;
+	/* an optimisation only: a model that cannot have a cache goes without */
+	if (pllm_prefix_cache_create(bm->model, PLLM_KV_F32, want, &bm->prefix_cache, &err) != PLLM_OK)
+	{
+		bm->prefix_cache = NULL;
+		elog(DEBUG1, "pg_llm: no prefix cache for model \"%s\": %s", bm->name, err.msg);
+		return NULL;
+	}
+	bm->prefix_cache_max = want;
+	return bm->prefix_cache;
+}
+
+PllmBackendModel *
+PllmBackendModelAt(int i)
+{
+	return (i >= 0 && i < PLLM_MAX_MODELS) ? &backend_models[i] : NULL;
+}
+
 pllm_session *
 PllmAcquireSession(PllmBackendModel *bm)
 {
-	uint32      n_ctx = RequestedContext(bm);
+	uint32      n_ctx = PllmRequestedContext(bm);
 	pllm_session_opts opts = pllm_session_opts_default();
+	pllm_prefix_cache *cache = PllmPrefixCache(bm);	/* first: it may detach the idle session */
 	pllm_session *s;
 	pllm_error  err;
 
@@ -334,14 +375,19 @@ PllmAcquireSession(PllmBackendModel *bm)
 		s = bm->idle_session;
 		bm->idle_session = NULL;
 		pllm_session_set_abort(s, PllmShouldAbort, NULL);
-		return s;
 	}
-	opts.n_ctx = n_ctx;
-	opts.n_threads = pllm_threads;
-	opts.should_abort = PllmShouldAbort;
-	opts.abort_arg = NULL;
-	if (pllm_session_create(bm->model, &opts, &s, &err) != PLLM_OK)
-		PllmReportError(&err, psprintf("could not create a session on model \"%s\"", bm->name));
+	else
+	{
+		opts.n_ctx = n_ctx;
+		opts.n_threads = pllm_threads;
+		opts.should_abort = PllmShouldAbort;
+		opts.abort_arg = NULL;
+		if (pllm_session_create(bm->model, &opts, &s, &err) != PLLM_OK)
+			PllmReportError(&err, psprintf("could not create a session on model \"%s\"", bm->name));
+	}
+	/* the session's kv type is the default (F32), as the cache's */
+	if (pllm_session_set_prefix_cache(s, cache, &err) != PLLM_OK)
+		pllm_session_set_prefix_cache(s, NULL, &err);
 	return s;
 }
 
@@ -353,7 +399,7 @@ PllmReleaseSession(PllmBackendModel *bm, pllm_session *s)
 	if (bm->idle_session == NULL && bm->used)
 	{
 		bm->idle_session = s;
-		bm->session_ctx = RequestedContext(bm);
+		bm->session_ctx = PllmRequestedContext(bm);
 		bm->session_threads = pllm_threads;
 	}
 	else

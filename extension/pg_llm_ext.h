@@ -8,10 +8,12 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
 #include "storage/dsm.h"
 
 #include "pg_llm/pllm.h"
 #include "pg_llm/model.h"
+#include "pg_llm/sampler.h"
 
 /* GUCs (extension/guc.c) */
 extern char *pllm_default_model;
@@ -21,6 +23,7 @@ extern char *pllm_preload_models;
 extern int   pllm_threads;
 extern int   pllm_max_tokens;
 extern int   pllm_context_length;
+extern int   pllm_prefix_cache_mb;
 
 void PllmDefineGucs(void);
 
@@ -154,6 +157,8 @@ typedef struct PllmBackendModel
 	pllm_model     *model;
 	pllm_model_info info;
 	struct pllm_session *idle_session;	/* cached between calls */
+	struct pllm_prefix_cache *prefix_cache;	/* prompt prefixes this backend evaluated */
+	size_t          prefix_cache_max;	/* bytes it was created with (pg_llm.prefix_cache_mb) */
 	uint32          session_ctx;	/* n_ctx it was created with (request) */
 	int             session_threads;	/* pg_llm.threads it was created with */
 	uint64          calls;			/* PRIVATE models' own counters */
@@ -177,5 +182,35 @@ void PllmCountUsage(PllmBackendModel *bm, uint64 tokens);
  */
 struct pllm_session *PllmAcquireSession(PllmBackendModel *bm);
 void PllmReleaseSession(PllmBackendModel *bm, struct pllm_session *s);
+
+/* The context length generation asks for (0 = the model's own, capped at 4096). */
+uint32 PllmRequestedContext(PllmBackendModel *bm);
+
+/*
+ * This backend's prompt-prefix cache for bm, sized by pg_llm.prefix_cache_mb
+ * (re-created when the setting changed); NULL when the setting is 0 or the
+ * model cannot have one. Attached to every session PllmAcquireSession returns.
+ */
+struct pllm_prefix_cache *PllmPrefixCache(PllmBackendModel *bm);
+
+/* Models this backend uses, for llm.prefix_cache_stats(): NULL past the end. */
+PllmBackendModel *PllmBackendModelAt(int i);
+
+/* ---- generation options (extension/generate.c) --------------------------- */
+
+/* Arguments shared by llm.generate, generate_stream, chat and generate_batch. */
+typedef struct PllmGenArgs
+{
+	char       *model;			/* NULL: pg_llm.default_model */
+	bool        seeded;			/* a seed was given (else params.sampling.seed is random) */
+	pllm_gen_params params;		/* stop strings palloc'd */
+} PllmGenArgs;
+
+/*
+ * Read and check arguments 1..9 (model, max_tokens, temperature, top_k, top_p,
+ * min_p, repeat_penalty, seed, stop); NULL means the documented default.
+ * ERROR 22023 on a bad value.
+ */
+void PllmParseGenArgs(FunctionCallInfo fcinfo, PllmGenArgs *a);
 
 #endif

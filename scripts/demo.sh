@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh -- `make demo`: start a throwaway cluster with pg_llm preloaded, load
 # the bundled 260K-parameter TinyStories model and run the README's example
-# queries (generate, tokenize, embed, the models view), then stop it.
+# queries (generate, tokenize, embed, a batch and an enrich job, the models
+# view), then stop it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . test/lib/cluster.sh
@@ -31,6 +32,11 @@ run "SELECT array_length(e, 1) AS dimension, e[1:4] AS first_values FROM (SELECT
 run "CREATE TABLE stories (id int PRIMARY KEY, opening text, emb real[] GENERATED ALWAYS AS (llm.embed(opening, 'stories')) STORED);"
 run "INSERT INTO stories VALUES (1, 'Once upon a time'), (2, 'Lily and Ben'), (3, 'The little dog');"
 run "SELECT id, opening, llm.generate(opening, max_tokens => 16, temperature => 0) AS continuation, array_length(emb, 1) AS emb_dim FROM stories ORDER BY id;"
+run "SELECT llm.generate_batch(ARRAY['Once upon a time', 'Lily and Ben', 'The little dog'], max_tokens => 12, temperature => 0);"
+run "ALTER TABLE stories ADD COLUMN continuation text;"
+run "CALL llm.enrich('stories', 'opening', 'continuation', prompt => '{} one day', batch_size => 2, options => '{\"max_tokens\": 12, \"temperature\": 0}');"
+run "SELECT id, opening, continuation FROM stories ORDER BY id;"
+run "SELECT job_id, source, output_column, task, rows_done, rows_total, rate, state FROM llm.jobs;"
 run "SELECT name, arch, parameters, tensor_types, context, vocab, embedding_size, bytes, shared, backends, calls, tokens FROM llm.models;"
 cluster_stop
 echo
