@@ -279,13 +279,7 @@ bert_attend_range(void *p, int64_t u0, int64_t u1, int ith)
 			for (int64_t d = 0; d < D; d++)
 				out[d] = 0.0f;
 			for (int64_t j = 0; j < n; j++)
-			{
-				const float *vj = v + (t0 + j) * E + h * D;
-				float        pj = sc[j] * inv;
-
-				for (int64_t d = 0; d < D; d++)
-					out[d] += pj * vj[d];
-			}
+				kern_attn_axpy_f32(D, sc[j] * inv, v + (t0 + j) * E + h * D, out);   /* out += p_j * v_j */
 		}
 	}
 }

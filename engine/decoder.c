@@ -384,9 +384,12 @@ pllm_decoder_forward_tokens(const pllm_fwd_ctx *c, const pllm_fwd_tokens *tk, co
 		/* attention block */
 		for (t = 0; t < n; t++)
 			dec_rms_norm(x + t * E, L->attn_norm.data, xn + t * E, E, hp->norm_eps);
-		kern_matmul_mt(L->wq.type, L->wq.data, Dq, E, xn, n, q, scratch);
-		kern_matmul_mt(L->wk.type, L->wk.data, Dkv, E, xn, n, k, scratch);
-		kern_matmul_mt(L->wv.type, L->wv.data, Dkv, E, xn, n, v, scratch);
+		{
+			kern_mm_part qkv[3] = {{L->wq.type, L->wq.data, Dq, q}, {L->wk.type, L->wk.data, Dkv, k},
+								   {L->wv.type, L->wv.data, Dkv, v}};
+
+			kern_matmul_mt_multi(qkv, 3, E, xn, n, scratch);   /* one pool run for q, k, v */
+		}
 		dec_add_bias(q, &L->bq, n, Dq);
 		dec_add_bias(k, &L->bk, n, Dkv);
 		dec_add_bias(v, &L->bv, n, Dkv);
@@ -415,8 +418,11 @@ pllm_decoder_forward_tokens(const pllm_fwd_ctx *c, const pllm_fwd_tokens *tk, co
 		/* feed-forward block: down(silu(gate(x)) * up(x)) */
 		for (t = 0; t < n; t++)
 			dec_rms_norm(x + t * E, L->ffn_norm.data, xn + t * E, E, hp->norm_eps);
-		kern_matmul_mt(L->ffn_gate.type, L->ffn_gate.data, F, E, xn, n, gate, scratch);
-		kern_matmul_mt(L->ffn_up.type, L->ffn_up.data, F, E, xn, n, up, scratch);
+		{
+			kern_mm_part gu[2] = {{L->ffn_gate.type, L->ffn_gate.data, F, gate}, {L->ffn_up.type, L->ffn_up.data, F, up}};
+
+			kern_matmul_mt_multi(gu, 2, E, xn, n, scratch);
+		}
 		for (i = 0; i < (int64_t) n * F; i++)
 			gate[i] = dec_silu(gate[i]) * up[i];
 		kern_matmul_mt(L->ffn_down.type, L->ffn_down.data, E, F, gate, n, proj, scratch);

@@ -124,6 +124,8 @@ pllm_embed_linear(const pllm_weight *w, const pllm_weight *b, const float *x, in
 			kern_sgemm_nt(LIN_MIN_ROWS, rows, cols, xp, cols, w->data, cols, op, rows);
 			memcpy(out, op, (size_t) (n_tok * rows) * sizeof(float));
 		}
+		else if (n_threads > 1)
+			kern_sgemm_nt_mt(n_tok, rows, cols, x, cols, w->data, cols, out, rows);
 		else
 			kern_sgemm_nt(n_tok, rows, cols, x, cols, w->data, cols, out, rows);
 		lin_add_bias(b, out, n_tok, rows);

@@ -84,46 +84,21 @@ float
 pllm_kv_dot_k(const pllm_kvcache *kv, uint32_t il, uint32_t pos, uint32_t off, const float *q,
 			  uint32_t n)
 {
-	size_t   at = kv_index(kv, il, pos) + off;
-	float    sum = 0.0f;
-	uint32_t i;
+	size_t at = kv_index(kv, il, pos) + off;
 
 	if (kv->type == PLLM_KV_F32)
-	{
-		const float *k = (const float *) kv->k + at;
-
-		for (i = 0; i < n; i++)
-			sum += k[i] * q[i];
-	}
-	else
-	{
-		const uint16_t *k = (const uint16_t *) kv->k + at;
-
-		for (i = 0; i < n; i++)
-			sum += kern_fp16_to_fp32(k[i]) * q[i];
-	}
-	return sum;
+		return kern_attn_dot_f32(n, (const float *) kv->k + at, q);
+	return kern_attn_dot_f16(n, (const uint16_t *) kv->k + at, q);
 }
 
 void
 pllm_kv_axpy_v(const pllm_kvcache *kv, uint32_t il, uint32_t pos, uint32_t off, float a, float *out,
 			   uint32_t n)
 {
-	size_t   at = kv_index(kv, il, pos) + off;
-	uint32_t i;
+	size_t at = kv_index(kv, il, pos) + off;
 
 	if (kv->type == PLLM_KV_F32)
-	{
-		const float *v = (const float *) kv->v + at;
-
-		for (i = 0; i < n; i++)
-			out[i] += a * v[i];
-	}
+		kern_attn_axpy_f32(n, a, (const float *) kv->v + at, out);
 	else
-	{
-		const uint16_t *v = (const uint16_t *) kv->v + at;
-
-		for (i = 0; i < n; i++)
-			out[i] += a * kern_fp16_to_fp32(v[i]);
-	}
+		kern_attn_axpy_f16(n, a, (const uint16_t *) kv->v + at, out);
 }

@@ -9,6 +9,7 @@
 
 #include "blas.h"
 #include "cpu.h"
+#include "threadpool.h"
 
 /* CBLAS enum values, fixed by the CBLAS standard. */
 #define BLAS_ROW_MAJOR 101
@@ -115,4 +116,51 @@ kern_sgemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
 	}
 	blas_sgemm(BLAS_ROW_MAJOR, BLAS_NO_TRANS, BLAS_TRANS, (int) m, (int) n, (int) k, 1.0f,
 			   a, (int) lda, b, (int) ldb, 0.0f, c, (int) ldc);
+}
+
+/* Columns of C per pool slice are a multiple of this (OpenBLAS's n-panel is 4..16). */
+#define SGEMM_COL_ALIGN 64
+
+typedef struct sgemm_task
+{
+	int64_t      m, n, k, lda, ldb, ldc;
+	const float *a, *b;
+	float       *c;
+} sgemm_task;
+
+static void
+sgemm_slice(void *arg, int ith, int nth)
+{
+	sgemm_task *t = arg;
+	int64_t     j0, j1;
+
+	kern_split_range(t->n, SGEMM_COL_ALIGN, ith, nth, &j0, &j1);
+	if (j0 >= j1)
+		return;
+	if (blas_sgemm)
+		blas_sgemm(BLAS_ROW_MAJOR, BLAS_NO_TRANS, BLAS_TRANS, (int) t->m, (int) (j1 - j0), (int) t->k, 1.0f,
+				   t->a, (int) t->lda, t->b + j0 * t->ldb, (int) t->ldb, 0.0f, t->c + j0, (int) t->ldc);
+	else
+		kern_sgemm_nt_ref(t->m, j1 - j0, t->k, t->a, t->lda, t->b + j0 * t->ldb, t->ldb, t->c + j0, t->ldc);
+}
+
+void
+kern_sgemm_nt_mt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+				 const float *b, int64_t ldb, float *c, int64_t ldc)
+{
+	sgemm_task t = {m, n, k, lda, ldb, ldc, a, b, c};
+
+	if (kern_pool_threads() <= 1 || n < 2 * SGEMM_COL_ALIGN || !kern_blas_available() || m > INT32_MAX ||
+		n > INT32_MAX || k > INT32_MAX)
+	{
+		kern_sgemm_nt(m, n, k, a, lda, b, ldb, c, ldc);
+		return;
+	}
+	/* one OpenBLAS thread per slice; the next kern_sgemm_nt applies the wanted count again */
+	if (blas_set_threads && blas_threads_applied != 1)
+	{
+		blas_set_threads(1);
+		blas_threads_applied = 1;
+	}
+	kern_pool_run(sgemm_slice, &t);
 }

@@ -20,6 +20,13 @@
  */
 void        kern_sgemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
 						  const float *b, int64_t ldb, float *c, int64_t ldc);
+/*
+ * The same product with the columns of C (rows of B) split over the thread pool,
+ * each slice one single-threaded sgemm (OpenBLAS's own threads would compete
+ * with the pool's). Call from the computing thread, outside pool tasks.
+ */
+void        kern_sgemm_nt_mt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+							 const float *b, int64_t ldb, float *c, int64_t ldc);
 /* True when OpenBLAS was found (loads it on first call). */
 bool        kern_blas_available(void);
 /* "OpenBLAS 0.3.21 (core SkylakeX, set by pg_llm)" or "none (portable loop)". */

@@ -101,6 +101,38 @@ void   kern_matmul_rows(uint32_t wtype, const void *w, int64_t rows, int64_t col
 void   kern_matmul_mt(uint32_t wtype, const void *w, int64_t rows, int64_t cols,
 					  const float *x, int64_t n_tok, float *out, void *scratch);
 
+/*
+ * Several products of the same activations in one pool run (q/k/v, gate/up):
+ * part i computes out_i (n_tok, rows_i) = x (n_tok, cols) . W_i^T. Results are
+ * bit-identical to kern_matmul per part; scratch as for kern_matmul of any one
+ * part. Parts whose weights need different activation types run one by one.
+ */
+typedef struct kern_mm_part
+{
+	uint32_t    wtype;
+	const void *w;
+	int64_t     rows;
+	float      *out;
+} kern_mm_part;
+
+void   kern_matmul_mt_multi(const kern_mm_part *parts, int n_parts, int64_t cols, const float *x,
+							int64_t n_tok, void *scratch);
+
+/*
+ * Attention over a key/value cache (attn_rows.c): k . q for an f32 or f16 K row
+ * and f32 q, and out += p * v for an f32 or f16 V row, n elements. The active
+ * family's SIMD variant; _ref: the scalar ones (float sum in element order).
+ * axpy rounds as the scalar code does in every family; dot's order differs.
+ */
+float  kern_attn_dot_f32(int64_t n, const float *k, const float *q);
+float  kern_attn_dot_f16(int64_t n, const uint16_t *k, const float *q);
+void   kern_attn_axpy_f32(int64_t n, float p, const float *v, float *out);
+void   kern_attn_axpy_f16(int64_t n, float p, const uint16_t *v, float *out);
+float  kern_attn_dot_f32_ref(int64_t n, const float *k, const float *q);
+float  kern_attn_dot_f16_ref(int64_t n, const uint16_t *k, const float *q);
+void   kern_attn_axpy_f32_ref(int64_t n, float p, const float *v, float *out);
+void   kern_attn_axpy_f16_ref(int64_t n, float p, const uint16_t *v, float *out);
+
 /* Copy row r of a (rows, cols) matrix of type wtype into dst as f32 (embedding lookup). */
 void   kern_get_row(uint32_t wtype, const void *w, int64_t cols, int64_t r, float *dst);
 

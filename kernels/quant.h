@@ -155,6 +155,7 @@ float kern_vec_dot_f16_avx512(int64_t n, const void *w, const void *a);
 float kern_vec_dot_q8_0_avx512(int64_t n, const void *w, const void *a);
 float kern_vec_dot_q4_0_avx512(int64_t n, const void *w, const void *a);
 float kern_vec_dot_q4_K_avx512(int64_t n, const void *w, const void *a);
+float kern_vec_dot_q6_K_avx512(int64_t n, const void *w, const void *a);
 
 
 /* Tiled products (gemm_avx512.c; AVX-512 F/BW/VL + VNNI). */

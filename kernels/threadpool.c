@@ -2,6 +2,10 @@
  * threadpool.c -- persistent workers woken by a generation counter: a short
  * spin (decode runs a task every few microseconds) and then a futex wait, so
  * idle workers cost nothing and busy ones wake without a syscall round trip.
+ * The slices of a task are claimed from a shared ticket, by the caller as well:
+ * a worker the scheduler has not run yet (a busy machine, more threads than
+ * free cores) leaves its slice to whoever is running instead of stalling
+ * the task until it gets a core.
  */
 #include <linux/futex.h>
 #include <pthread.h>
@@ -21,13 +25,14 @@ typedef struct kern_pool
 	int              n_workers;    /* threads besides the caller */
 	pthread_t        th[KERN_POOL_MAX_THREADS];
 	_Atomic uint32_t gen;          /* bumped once per task */
-	_Atomic uint32_t pending;      /* workers still running the task */
+	_Atomic uint64_t ticket;       /* task number << 32 | next slice << 16 | slices */
+	_Atomic uint32_t done;         /* slices of the current task finished */
 	_Atomic int      sleepers;     /* workers inside futex_wait on gen */
-	_Atomic int      caller_asleep;/* the caller is inside futex_wait on pending */
+	_Atomic int      caller_asleep;/* the caller is inside futex_wait on done */
 	_Atomic int      stop;
 	kern_task_fn     fn;
 	void            *arg;
-	int              nth;          /* threads taking part in this task */
+	uint32_t         task;         /* number of the current task */
 	uint32_t         start_gen;    /* gen when the current workers were created */
 } kern_pool;
 
@@ -68,22 +73,47 @@ pool_wait_change(_Atomic uint32_t *addr, uint32_t val, _Atomic int *asleep)
 	atomic_fetch_sub(asleep, 1);
 }
 
+/*
+ * Claim and run slices of the current task until none is left. A claim is a
+ * CAS on the whole ticket, so a stale view (an earlier task) never succeeds;
+ * fn and arg were written before the ticket was published and stay until every
+ * slice is done, so a successful claimer reads the right ones.
+ */
+static void
+pool_take_slices(void)
+{
+	uint64_t t = atomic_load_explicit(&pool.ticket, memory_order_acquire);
+
+	for (;;)
+	{
+		uint32_t next = (uint32_t) (t >> 16) & 0xFFFFu, nth = (uint32_t) t & 0xFFFFu;
+
+		if (next >= nth)
+			return;
+		if (!atomic_compare_exchange_weak_explicit(&pool.ticket, &t, t + (1u << 16), memory_order_acq_rel,
+												   memory_order_acquire))
+			continue;
+		pool.fn(pool.arg, (int) next, (int) nth);
+		if (atomic_fetch_add(&pool.done, 1) + 1 == nth &&
+			atomic_load(&pool.caller_asleep))
+			pool_futex_wake(&pool.done);
+		t = atomic_load_explicit(&pool.ticket, memory_order_acquire);
+	}
+}
+
 static void *
 pool_worker(void *p)
 {
-	int      ith = (int) (intptr_t) p;
 	uint32_t seen = pool.start_gen;   /* tasks before our creation are not ours */
 
+	(void) p;
 	for (;;)
 	{
 		pool_wait_change(&pool.gen, seen, &pool.sleepers);
 		seen = atomic_load_explicit(&pool.gen, memory_order_acquire);
 		if (atomic_load(&pool.stop))
 			return NULL;
-		if (ith < pool.nth)
-			pool.fn(pool.arg, ith, pool.nth);
-		if (atomic_fetch_sub(&pool.pending, 1) == 1 && atomic_load(&pool.caller_asleep))
-			pool_futex_wake(&pool.pending);
+		pool_take_slices();
 	}
 }
 
@@ -182,14 +212,15 @@ kern_pool_run(kern_task_fn fn, void *arg)
 	}
 	pool.fn = fn;
 	pool.arg = arg;
-	pool.nth = n;
-	atomic_store_explicit(&pool.pending, (uint32_t) pool.n_workers, memory_order_release);
+	pool.task++;
+	atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
+	atomic_store_explicit(&pool.ticket, (uint64_t) pool.task << 32 | (uint64_t) n, memory_order_release);
 	atomic_fetch_add(&pool.gen, 1);
 	if (atomic_load(&pool.sleepers) > 0)
 		pool_futex_wake(&pool.gen);
-	fn(arg, 0, n);
-	for (uint32_t left; (left = atomic_load_explicit(&pool.pending, memory_order_acquire)) != 0;)
-		pool_wait_change(&pool.pending, left, &pool.caller_asleep);
+	pool_take_slices();
+	for (uint32_t d; (d = atomic_load_explicit(&pool.done, memory_order_acquire)) != (uint32_t) n;)
+		pool_wait_change(&pool.done, d, &pool.caller_asleep);
 	pthread_mutex_unlock(&pool_lock);
 }
 

@@ -12,29 +12,29 @@
 #define N_ISA 3
 
 static const kern_type_traits traits_ref[PLLM_TYPE_COUNT] = {
-	[PLLM_TYPE_F32] = {"f32", 1, 4, PLLM_TYPE_F32, kern_dequant_f32, kern_quant_f32, kern_vec_dot_f32},
-	[PLLM_TYPE_F16] = {"f16", 1, 2, PLLM_TYPE_F16, kern_dequant_f16, kern_quant_f16, kern_vec_dot_f16},
-	[PLLM_TYPE_BF16] = {"bf16", 1, 2, PLLM_TYPE_BF16, kern_dequant_bf16, kern_quant_bf16, kern_vec_dot_bf16},
+	[PLLM_TYPE_F32] = {"f32", 1, 4, PLLM_TYPE_F32, kern_dequant_f32, kern_quant_f32, kern_vec_dot_f32, NULL},
+	[PLLM_TYPE_F16] = {"f16", 1, 2, PLLM_TYPE_F16, kern_dequant_f16, kern_quant_f16, kern_vec_dot_f16, NULL},
+	[PLLM_TYPE_BF16] = {"bf16", 1, 2, PLLM_TYPE_BF16, kern_dequant_bf16, kern_quant_bf16, kern_vec_dot_bf16, NULL},
 	[PLLM_TYPE_Q4_0] = {"q4_0", QK4_0, sizeof(block_q4_0), PLLM_TYPE_Q8_0,
-						kern_dequant_q4_0, kern_quant_q4_0, kern_vec_dot_q4_0},
+						kern_dequant_q4_0, kern_quant_q4_0, kern_vec_dot_q4_0, NULL},
 	[PLLM_TYPE_Q4_1] = {"q4_1", QK4_1, sizeof(block_q4_1), PLLM_TYPE_Q8_1,
-						kern_dequant_q4_1, kern_quant_q4_1, kern_vec_dot_q4_1},
+						kern_dequant_q4_1, kern_quant_q4_1, kern_vec_dot_q4_1, NULL},
 	[PLLM_TYPE_Q5_0] = {"q5_0", QK5_0, sizeof(block_q5_0), PLLM_TYPE_Q8_0,
-						kern_dequant_q5_0, kern_quant_q5_0, kern_vec_dot_q5_0},
+						kern_dequant_q5_0, kern_quant_q5_0, kern_vec_dot_q5_0, NULL},
 	[PLLM_TYPE_Q5_1] = {"q5_1", QK5_1, sizeof(block_q5_1), PLLM_TYPE_Q8_1,
-						kern_dequant_q5_1, kern_quant_q5_1, kern_vec_dot_q5_1},
+						kern_dequant_q5_1, kern_quant_q5_1, kern_vec_dot_q5_1, NULL},
 	[PLLM_TYPE_Q8_0] = {"q8_0", QK8_0, sizeof(block_q8_0), PLLM_TYPE_Q8_0,
-						kern_dequant_q8_0, kern_quant_q8_0, kern_vec_dot_q8_0},
+						kern_dequant_q8_0, kern_quant_q8_0, kern_vec_dot_q8_0, NULL},
 	[PLLM_TYPE_Q8_1] = {"q8_1", QK8_1, sizeof(block_q8_1), PLLM_TYPE_Q8_1,
-						kern_dequant_q8_1, kern_quant_q8_1, NULL},
+						kern_dequant_q8_1, kern_quant_q8_1, NULL, NULL},
 	[PLLM_TYPE_Q4_K] = {"q4_K", QK_K, sizeof(block_q4_K), PLLM_TYPE_Q8_K,
-						kern_dequant_q4_K, NULL, kern_vec_dot_q4_K},
+						kern_dequant_q4_K, NULL, kern_vec_dot_q4_K, NULL},
 	[PLLM_TYPE_Q5_K] = {"q5_K", QK_K, sizeof(block_q5_K), PLLM_TYPE_Q8_K,
-						kern_dequant_q5_K, NULL, kern_vec_dot_q5_K},
+						kern_dequant_q5_K, NULL, kern_vec_dot_q5_K, NULL},
 	[PLLM_TYPE_Q6_K] = {"q6_K", QK_K, sizeof(block_q6_K), PLLM_TYPE_Q8_K,
-						kern_dequant_q6_K, NULL, kern_vec_dot_q6_K},
+						kern_dequant_q6_K, NULL, kern_vec_dot_q6_K, NULL},
 	[PLLM_TYPE_Q8_K] = {"q8_K", QK_K, sizeof(block_q8_K), PLLM_TYPE_Q8_K,
-						kern_dequant_q8_K, kern_quant_q8_K, NULL},
+						kern_dequant_q8_K, kern_quant_q8_K, NULL, NULL},
 };
 
 /* SIMD vec_dot variants per kernel family; unlisted types keep the scalar one. */
@@ -52,6 +52,7 @@ static const kern_vec_dot_fn vec_dot_isa[N_ISA][PLLM_TYPE_COUNT] = {
 		[PLLM_TYPE_Q8_0] = kern_vec_dot_q8_0_avx512,
 		[PLLM_TYPE_Q4_0] = kern_vec_dot_q4_0_avx512,
 		[PLLM_TYPE_Q4_K] = kern_vec_dot_q4_K_avx512,
+		[PLLM_TYPE_Q6_K] = kern_vec_dot_q6_K_avx512,
 	},
 };
 

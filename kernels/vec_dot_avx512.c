@@ -1,6 +1,6 @@
 /*
- * vec_dot_avx512.c -- AVX-512 (F, BW, VL) dot products for F32, F16, Q8_0, Q4_0
- * and Q4_K weights: 512-bit registers hold two 32-quant blocks (or two sub-blocks
+ * vec_dot_avx512.c -- AVX-512 (F, BW, VL) dot products for F32, F16, Q8_0, Q4_0,
+ * Q4_K and Q6_K weights: 512-bit registers hold two 32-quant blocks (or two sub-blocks
  * of a K-quant) at once; masked loads take the float tails. Same arithmetic as
  * the scalar references; only the order of the float additions differs.
  */
@@ -164,6 +164,72 @@ kern_vec_dot_q4_K_avx512(int64_t n, const void *w, const void *a)
 		}
 		sum += kern_fp16_to_fp32(x[i].d) * y[i].d * (float) _mm512_reduce_add_epi32(acc) -
 			kern_fp16_to_fp32(x[i].dmin) * y[i].d * (float) msum;
+	}
+	return sum;
+}
+
+/*
+ * Q6_K: per 128-element half, the low nibbles of ql give elements 0-63 and the
+ * high ones 64-127; qh adds bits 4-5 (2 bits per element, shifted per 32). The
+ * unsigned q (0..63) times the signed activations (maddubs: pairs fit int16),
+ * then each 16-element group's int16 pairs times its scale (madd); the -32 of
+ * every q comes back as 32 * sum_g sc_g * bsum_g. Exact integers, then the
+ * reference's float expression, so results equal kern_vec_dot_q6_K's.
+ */
+AVX512_TARGET float
+kern_vec_dot_q6_K_avx512(int64_t n, const void *w, const void *a)
+{
+	const block_q6_K *x = w;
+	const block_q8_K *y = a;
+	const __m512i     low4 = _mm512_set1_epi8(0x0F), low2 = _mm512_set1_epi8(3);
+	/* int16 lanes of 128-bit lane j take scale g0 + j; shift counts for the qh halves */
+	const __m512i     gidx[4] = {
+		_mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
+		_mm512_set_epi16(7, 7, 7, 7, 7, 7, 7, 7, 6, 6, 6, 6, 6, 6, 6, 6, 5, 5, 5, 5, 5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 4, 4),
+		_mm512_set_epi16(11, 11, 11, 11, 11, 11, 11, 11, 10, 10, 10, 10, 10, 10, 10, 10,
+						 9, 9, 9, 9, 9, 9, 9, 9, 8, 8, 8, 8, 8, 8, 8, 8),
+		_mm512_set_epi16(15, 15, 15, 15, 15, 15, 15, 15, 14, 14, 14, 14, 14, 14, 14, 14,
+						 13, 13, 13, 13, 13, 13, 13, 13, 12, 12, 12, 12, 12, 12, 12, 12)};
+	const __m512i     sh01 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+	const __m512i     sh23 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
+	float             sum = 0.0f;
+
+	for (int64_t i = 0; i < n / QK_K; i++)
+	{
+		__m512i sc = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *) x[i].scales)));
+		__m512i acc = _mm512_setzero_si512();
+		__m256i corr = _mm256_madd_epi16(_mm512_castsi512_si256(sc), _mm256_loadu_si256((const __m256i *) y[i].bsums));
+		int32_t isum;
+
+		for (int h = 0; h < 2; h++)
+		{
+			__m512i ql = _mm512_loadu_si512((const void *) (x[i].ql + 64 * h));
+			__m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) (x[i].qh + 32 * h)));
+			__m512i q0 = _mm512_or_si512(_mm512_and_si512(ql, low4),
+										 _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, sh01), low2), 4));
+			__m512i q1 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
+										 _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, sh23), low2), 4));
+			__m512i a0 = _mm512_loadu_si512((const void *) (y[i].qs + 128 * h));
+			__m512i a1 = _mm512_loadu_si512((const void *) (y[i].qs + 128 * h + 64));
+
+			acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(q0, a0),
+														  _mm512_permutexvar_epi16(gidx[2 * h], sc)));
+			acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(q1, a1),
+														  _mm512_permutexvar_epi16(gidx[2 * h + 1], sc)));
+		}
+		{
+			__m128i c = _mm_add_epi32(_mm256_castsi256_si128(corr), _mm256_extracti128_si256(corr, 1));
+
+			c = _mm_add_epi32(c, _mm_shuffle_epi32(c, 0x4E));
+			c = _mm_add_epi32(c, _mm_shuffle_epi32(c, 0xB1));
+			isum = _mm512_reduce_add_epi32(acc) - 32 * _mm_cvtsi128_si32(c);
+		}
+		{
+			float p = kern_fp16_to_fp32(x[i].d) * y[i].d * (float) isum;
+
+			__asm__("" : "+x"(p));   /* no FMA into sum: round as the reference does */
+			sum += p;
+		}
 	}
 	return sum;
 }

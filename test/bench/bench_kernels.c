@@ -85,7 +85,7 @@ bench_type(uint32_t type)
 	out = malloc(sizeof(float) * 128 * 4864);
 	scratch = aligned_alloc(64, (sb + 64) & ~(size_t) 63);
 	for (int i = 0; i < 128 * 4864; i++)
-		x[i] = (float) ((i * 7919) % 2001 - 1000) * 1e-3f;
+		x[i] = (float) (((int64_t) i * 7919) % 2001 - 1000) * 1e-3f;
 	for (int ti = 0; ti < 2; ti++)
 	{
 		int    nt = toks[ti], runs = nt == 1 ? 15 : 3;

@@ -323,6 +323,39 @@ test_fp16_vs_f16c(void)
 #endif
 }
 
+/* The row conversions (F16C in the SIMD families) equal the scalar ones, odd lengths included. */
+static void
+test_fp16_rows(void)
+{
+	enum { N = 1003 };
+	static float    f[N], back[N];
+	static uint16_t h[N], hr[N];
+	int             bad = 0;
+
+	for (int i = 0; i < N; i++)
+	{
+		uint32_t u = rng_u32();
+
+		if (i % 3)
+			u = (u & 0x80000000u) | ((0x30000000u + (u & 0x1fffffffu)) & 0x7fffffffu);
+		f[i] = bits_f(u);
+		h[i] = (uint16_t) rng_u32();
+	}
+	for (int n = 0; n <= N; n += n < 20 ? 1 : 197)
+	{
+		kern_fp32_to_fp16_row(f, hr, n);
+		kern_fp16_to_fp32_row(h, back, n);
+		for (int i = 0; i < n; i++)
+		{
+			float    want = kern_fp16_to_fp32(h[i]);
+
+			bad += hr[i] != kern_fp32_to_fp16(f[i]);
+			bad += memcmp(&back[i], &want, sizeof(float)) != 0;
+		}
+	}
+	CHECK(bad == 0, "%d row conversions differ from the scalar ones", bad);
+}
+
 static void
 test_bf16(void)
 {
@@ -984,6 +1017,10 @@ simd_case(int isa, uint32_t type, int64_t n)
 	f = fast->vec_dot(n, w, aq);
 	CHECK(fabs((double) r - f) <= sa * 1e-5 + 1e-6, "%s %s n=%lld: scalar %.9g simd %.9g",
 		  kern_isa_name((kern_isa) isa), ref->name, (long long) n, r, f);
+	/* Q6_K: exact integer sums, then the reference's own float expression */
+	if (type == PLLM_TYPE_Q6_K && fast->vec_dot != ref->vec_dot)
+		CHECK(memcmp(&r, &f, sizeof(float)) == 0, "%s q6_K n=%lld: scalar %.9g simd %.9g differ",
+			  kern_isa_name((kern_isa) isa), (long long) n, r, f);
 	free(w);
 	free(aq);
 	free(x);
@@ -994,7 +1031,7 @@ test_simd_variants(void)
 {
 	static const int64_t float_n[] = {1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 257, 1023};
 	static const int64_t blk_n[] = {1, 2, 3, 4, 5, 7, 8, 9, 17};
-	static const uint32_t qtypes[] = {PLLM_TYPE_Q8_0, PLLM_TYPE_Q4_0, PLLM_TYPE_Q4_K};
+	static const uint32_t qtypes[] = {PLLM_TYPE_Q8_0, PLLM_TYPE_Q4_0, PLLM_TYPE_Q4_K, PLLM_TYPE_Q6_K};
 	int ran = 0;
 
 	printf("# cpu: %s; active kernels: %s\n", kern_cpu_feature_string(), kern_isa_name(kern_isa_active()));
@@ -1091,6 +1128,25 @@ gemm_case(int isa, uint32_t type, int64_t rows, int64_t nblk, int64_t n_tok)
 		}
 	CHECK(bad == 0, "%s %s gemm %lldx%lld n_tok %lld: %d wrong", kern_isa_name((kern_isa) isa), ref->name,
 		  (long long) rows, (long long) cols, (long long) n_tok, bad);
+	/* each token alone (decode) and rows [1, rows) alone give the same bits (batches, threads) */
+	bad = 0;
+	for (int64_t t = 0; t < n_tok; t++)
+	{
+		float one[31];
+
+		fast->gemm(cols, w, wrow, rows, a + (size_t) t * arow, arow, 1, one, 1);
+		for (int64_t r = 0; r < rows; r++)
+			bad += memcmp(&one[r], &out[t * rows + r], sizeof(float)) != 0;
+		if (rows > 1)
+		{
+			fast->gemm(cols, w + wrow, wrow, rows - 1, a + (size_t) t * arow, arow, 1, one, 1);
+			for (int64_t r = 1; r < rows; r++)
+				bad += memcmp(&one[r - 1], &out[t * rows + r], sizeof(float)) != 0;
+		}
+	}
+	if (n_tok < 8 || type == PLLM_TYPE_Q4_K)
+		CHECK(bad == 0, "%s %s gemm %lldx%lld n_tok %lld: %d results depend on the tile",
+			  kern_isa_name((kern_isa) isa), ref->name, (long long) rows, (long long) cols, (long long) n_tok, bad);
 	free(w);
 	free(a);
 	free(x);
@@ -1122,6 +1178,95 @@ test_gemm(void)
 		}
 	if (!ran)
 		printf("# note: no tiled product on this CPU\n");
+}
+
+/* kern_matmul_mt_multi equals kern_matmul per part, bit for bit (same and mixed activation types). */
+static void
+test_matmul_mt_multi(void)
+{
+	static const uint32_t sets[][3] = {
+		{PLLM_TYPE_Q8_0, PLLM_TYPE_Q5_0, PLLM_TYPE_Q4_0}, {PLLM_TYPE_Q4_K, PLLM_TYPE_Q6_K, PLLM_TYPE_Q4_K},
+		{PLLM_TYPE_Q4_K, PLLM_TYPE_Q8_0, PLLM_TYPE_Q5_0}, {PLLM_TYPE_F32, PLLM_TYPE_F32, PLLM_TYPE_F32},
+		{PLLM_TYPE_F16, PLLM_TYPE_F16, PLLM_TYPE_F16}};
+	static const int64_t  rows[3] = {77, 33, 130}, toks[] = {1, 3, 9};
+	const int64_t         cols = 512;
+
+	kern_pool_set_threads(3);
+	for (size_t si = 0; si < sizeof(sets) / sizeof(sets[0]); si++)
+		for (size_t ki = 0; ki < sizeof(toks) / sizeof(toks[0]); ki++)
+		{
+			int64_t      n_tok = toks[ki];
+			kern_mm_part parts[3];
+			char        *w[3];
+			float       *want[3];
+			float       *x = malloc(sizeof(float) * (size_t) (cols * n_tok));
+			size_t       sb = 0;
+			void        *sc;
+			int          bad = 0;
+
+			fill_random(x, cols * n_tok, 1.0f);
+			for (int i = 0; i < 3; i++)
+			{
+				size_t wrow = pllm_type_row_bytes(sets[si][i], cols);
+				size_t b = kern_matmul_scratch_bytes(sets[si][i], cols, n_tok);
+
+				w[i] = malloc(wrow * (size_t) rows[i]);
+				random_weight_blocks(sets[si][i], w[i], (int64_t) (wrow * (size_t) rows[i] / pllm_type_block_bytes(sets[si][i])));
+				want[i] = malloc(sizeof(float) * (size_t) (rows[i] * n_tok));
+				parts[i] = (kern_mm_part) {sets[si][i], w[i], rows[i], malloc(sizeof(float) * (size_t) (rows[i] * n_tok))};
+				sb = b > sb ? b : sb;
+			}
+			sc = malloc(sb + 1);
+			for (int i = 0; i < 3; i++)
+				kern_matmul(sets[si][i], w[i], rows[i], cols, x, n_tok, want[i], sc);
+			kern_matmul_mt_multi(parts, 3, cols, x, n_tok, sc);
+			for (int i = 0; i < 3; i++)
+			{
+				for (int64_t j = 0; j < rows[i] * n_tok; j++)
+					bad += sets[si][i] == PLLM_TYPE_F32 ? !(fabsf(want[i][j] - parts[i].out[j]) <= 1e-5f * (1.0f + fabsf(want[i][j])))
+						: memcmp(&want[i][j], &parts[i].out[j], sizeof(float)) != 0;
+				free(w[i]);
+				free(want[i]);
+				free(parts[i].out);
+			}
+			CHECK(bad == 0, "set %zu n_tok %lld: %d results differ", si, (long long) n_tok, bad);
+			free(x);
+			free(sc);
+		}
+	kern_pool_set_threads(0);
+}
+
+/* Attention row primitives against the scalar references: dot to rounding, axpy bit for bit. */
+static void
+test_attn_rows(void)
+{
+	enum { N = 131 };
+	float    k[N], q[N], o1[N], o2[N];
+	uint16_t kh[N];
+	int      bad = 0;
+
+	fill_random(k, N, 2.0f);
+	fill_random(q, N, 2.0f);
+	kern_fp32_to_fp16_row(k, kh, N);
+	for (int n = 1; n <= N; n += n < 40 ? 1 : 13)
+	{
+		double mag = 0.0;
+		float  d32 = kern_attn_dot_f32(n, k, q), d16 = kern_attn_dot_f16(n, kh, q);
+
+		for (int i = 0; i < n; i++)
+			mag += fabs((double) k[i] * q[i]);
+		bad += !(fabs((double) d32 - kern_attn_dot_f32_ref(n, k, q)) <= mag * 1e-6);
+		bad += !(fabs((double) d16 - kern_attn_dot_f16_ref(n, kh, q)) <= mag * 1e-6);
+		memcpy(o1, q, sizeof(q));
+		memcpy(o2, q, sizeof(q));
+		kern_attn_axpy_f32(n, 0.37f, k, o1);
+		kern_attn_axpy_f32_ref(n, 0.37f, k, o2);
+		bad += memcmp(o1, o2, sizeof(o1)) != 0;
+		kern_attn_axpy_f16(n, -1.7f, kh, o1);
+		kern_attn_axpy_f16_ref(n, -1.7f, kh, o2);
+		bad += memcmp(o1, o2, sizeof(o1)) != 0;
+	}
+	CHECK(bad == 0, "%d attention row results differ from the references", bad);
 }
 
 /* kern_matmul_mt equals kern_matmul (quantized: bit for bit; F32 through sgemm: to 1e-5). */
@@ -1172,6 +1317,7 @@ main(void)
 	RUN(test_fp16_to_half);
 	RUN(test_fp16_to_float);
 	RUN(test_fp16_vs_f16c);
+	RUN(test_fp16_rows);
 	RUN(test_bf16);
 	RUN(test_q8_0_hand);
 	RUN(test_q8_1_hand);
@@ -1190,5 +1336,7 @@ main(void)
 	RUN(test_quant_q8_0_simd);
 	RUN(test_gemm);
 	RUN(test_matmul_mt);
+	RUN(test_attn_rows);
+	RUN(test_matmul_mt_multi);
 	return UNIT_DONE();
 }
