@@ -11,38 +11,13 @@
 #include <time.h>
 
 #include "blas.h"
+#include "bench_util.h"
 #include "threadpool.h"
 #include "pg_llm/embed.h"
 #include "pg_llm/model.h"
 #include "pg_llm/session.h"
 
 #define RUNS 5
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *) a, y = *(const double *) b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* "median (min-max)" of v[0..n) into buf. */
-static const char *
-stats(double *v, int n, char *buf, size_t cap)
-{
-	qsort(v, (size_t) n, sizeof(double), cmp_double);
-	snprintf(buf, cap, "%8.1f (%.1f-%.1f)", v[n / 2], v[0], v[n - 1]);
-	return buf;
-}
 
 typedef struct read_task
 {
@@ -78,13 +53,13 @@ measure_bandwidth(void)
 	kern_pool_run(read_slice, &t);
 	for (int r = 0; r < RUNS; r++)
 	{
-		double t0 = now();
+		double t0 = bench_now();
 
 		kern_pool_run(read_slice, &t);
-		gbs[r] = bytes / (now() - t0) / 1e9;
+		gbs[r] = bytes / (bench_now() - t0) / 1e9;
 	}
 	free(buf);
-	printf("memory read bandwidth, %d threads: %s GB/s\n", kern_pool_threads(), stats(gbs, RUNS, s, sizeof(s)));
+	printf("memory read bandwidth, %d threads: %s GB/s\n", kern_pool_threads(), bench_stats(gbs, RUNS, 1, s, sizeof(s)));
 	return gbs[RUNS / 2];
 }
 
@@ -105,12 +80,12 @@ measure_sgemm(void)
 	kern_sgemm_nt(n, n, n, a, n, b, n, c, n);
 	for (int r = 0; r < 3; r++)
 	{
-		double t0 = now();
+		double t0 = bench_now();
 
 		kern_sgemm_nt(n, n, n, a, n, b, n, c, n);
-		gf[r] = 2.0 * n * n * (double) n / (now() - t0) / 1e9;
+		gf[r] = 2.0 * n * n * (double) n / (bench_now() - t0) / 1e9;
 	}
-	printf("sgemm 2048^3 via %s: %s GFLOP/s\n", kern_blas_info(), stats(gf, 3, s, sizeof(s)));
+	printf("sgemm 2048^3 via %s: %s GFLOP/s\n", kern_blas_info(), bench_stats(gf, 3, 1, s, sizeof(s)));
 	free(a); free(b); free(c);
 }
 
@@ -131,7 +106,7 @@ prefill_rate(pllm_session *s, const int32_t *ids, int n)
 	double     t0;
 
 	pllm_session_reset(s);
-	t0 = now();
+	t0 = bench_now();
 	for (int done = 0; done < n;)
 	{
 		int chunk = n - done < (int) pllm_session_n_batch(s) ? n - done : (int) pllm_session_n_batch(s);
@@ -143,7 +118,7 @@ prefill_rate(pllm_session *s, const int32_t *ids, int n)
 		}
 		done += chunk;
 	}
-	return n / (now() - t0);
+	return n / (bench_now() - t0);
 }
 
 static double
@@ -155,11 +130,11 @@ decode_rate(pllm_session *s, const int32_t *ids, int n_tokens)
 	pllm_session_reset(s);
 	if (pllm_session_eval(s, ids, 16, false, &err) != PLLM_OK)
 		return 0;
-	t0 = now();
+	t0 = bench_now();
 	for (int i = 0; i < n_tokens; i++)
 		if (pllm_session_eval(s, ids + 16 + i, 1, false, &err) != PLLM_OK)
 			return 0;
-	return n_tokens / (now() - t0);
+	return n_tokens / (bench_now() - t0);
 }
 
 static void
@@ -196,8 +171,8 @@ bench_decoder(const char *path, pllm_model *m, const pllm_model_info *info, doub
 	}
 	printf("%s\n  prefill 128: %s tok/s\n  prefill 512: %s tok/s\n  decode:      %s tok/s"
 		   " = %.0f%% of the bandwidth bound (%.2f GB read per token, bound %.1f tok/s)\n",
-		   path, stats(p128, RUNS, a, sizeof(a)), stats(p512, 3, b, sizeof(b)),
-		   stats(dec, RUNS, c, sizeof(c)), 100.0 * dec[RUNS / 2] * bytes_per_token / (bw * 1e9),
+		   path, bench_stats(p128, RUNS, 1, a, sizeof(a)), bench_stats(p512, 3, 1, b, sizeof(b)),
+		   bench_stats(dec, RUNS, 1, c, sizeof(c)), 100.0 * dec[RUNS / 2] * bytes_per_token / (bw * 1e9),
 		   bytes_per_token / 1e9, bw * 1e9 / bytes_per_token);
 	pllm_session_free(s);
 }
@@ -230,10 +205,10 @@ bench_encoder(const char *path, pllm_model *m, const pllm_model_info *info)
 
 		for (int r = 0; r < RUNS; r++)
 		{
-			double t0 = now();
+			double t0 = bench_now();
 			int    total = 0;
 
-			while (now() - t0 < 0.5 || total < nb)
+			while (bench_now() - t0 < 0.5 || total < nb)
 			{
 				if (pllm_embed_ids(m, ids, n_ids, nb, NULL, out, NULL, &err) != PLLM_OK)
 				{
@@ -243,9 +218,9 @@ bench_encoder(const char *path, pllm_model *m, const pllm_model_info *info)
 				}
 				total += nb;
 			}
-			rate[r] = total / (now() - t0);
+			rate[r] = total / (bench_now() - t0);
 		}
-		printf("  embeddings, batch %2d x %d tokens: %s /s\n", nb, LEN, stats(rate, RUNS, s, sizeof(s)));
+		printf("  embeddings, batch %2d x %d tokens: %s /s\n", nb, LEN, bench_stats(rate, RUNS, 1, s, sizeof(s)));
 	}
 	free(out);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "threadpool.h"
 #include "pg_llm/batch.h"
 #include "pg_llm/model.h"
@@ -20,32 +21,6 @@
 #include "pg_llm/session.h"
 
 #define MAX_RUNS 9
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *) a, y = *(const double *) b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* "median (min-max)" of v[0..n) into buf; sorts v. */
-static const char *
-stats(double *v, int n, char *buf, size_t cap)
-{
-	qsort(v, (size_t) n, sizeof(double), cmp_double);
-	snprintf(buf, cap, "%7.2f (%.2f-%.2f)", v[n / 2], v[0], v[n - 1]);
-	return buf;
-}
 
 static uint32_t
 lcg(uint32_t *s)
@@ -125,7 +100,7 @@ bench_batch16(pllm_model *m, uint32_t n_vocab, int runs)
 	}
 	for (int r = 0; r < runs; r++)
 	{
-		double t0 = now();
+		double t0 = bench_now();
 
 		for (int i = 0; i < N; i++)
 			if (pllm_generate_ids(s, ids[i], n_ids[i], &gp, NULL, NULL, &seq[i], &err) != PLLM_OK)
@@ -133,15 +108,15 @@ bench_batch16(pllm_model *m, uint32_t n_vocab, int runs)
 				printf("  generate: %s\n", err.msg);
 				goto out;
 			}
-		ts[r] = now() - t0;
-		t0 = now();
+		ts[r] = bench_now() - t0;
+		t0 = bench_now();
 		if (pllm_batch_generate_ids(m, ids, n_ids, N, &gp, NULL, &bo, bat, &bs, &err) != PLLM_OK)
 		{
 			printf("  batch: %s\n", err.msg);
 			free_results(seq, N);
 			goto out;
 		}
-		tb[r] = now() - t0;
+		tb[r] = bench_now() - t0;
 		speed[r] = ts[r] / tb[r];
 		identical = identical && same_results(seq, bat, N);
 		free_results(seq, N);
@@ -150,8 +125,8 @@ bench_batch16(pllm_model *m, uint32_t n_vocab, int runs)
 	printf("  batch of 16 prompts (8-40 tokens), greedy, 32 new tokens each (%lld passes):\n"
 		   "    16 sequential calls: %s s\n    one batch:           %s s\n    speed-up:            %s x"
 		   "   outputs identical: %s\n",
-		   (long long) bs.n_forward, stats(ts, runs, a, sizeof(a)), stats(tb, runs, b, sizeof(b)),
-		   stats(speed, runs, c, sizeof(c)), identical ? "yes" : "NO");
+		   (long long) bs.n_forward, bench_stats(ts, runs, 2, a, sizeof(a)), bench_stats(tb, runs, 2, b, sizeof(b)),
+		   bench_stats(speed, runs, 2, c, sizeof(c)), identical ? "yes" : "NO");
 out:
 	pllm_session_free(s);
 }
@@ -188,14 +163,14 @@ bench_prefix(pllm_model *m, uint32_t n_vocab, int runs)
 	for (int r = 0; r < runs; r++)
 	{
 		pllm_prefix_cache *pc;
-		double             t0 = now();
+		double             t0 = bench_now();
 
 		if (pllm_batch_generate_ids(m, ids, n_ids, N, &gp, NULL, &bo, plain, &s0, &err) != PLLM_OK)
 		{
 			printf("  batch: %s\n", err.msg);
 			break;
 		}
-		t0s[r] = now() - t0;
+		t0s[r] = bench_now() - t0;
 		/* a fresh cache each run: the first row computes the prefix */
 		if (pllm_prefix_cache_create(m, bo.kv_type, (size_t) 256 << 20, &pc, &err) != PLLM_OK)
 		{
@@ -204,10 +179,10 @@ bench_prefix(pllm_model *m, uint32_t n_vocab, int runs)
 			break;
 		}
 		bo.prefix_cache = pc;
-		t0 = now();
+		t0 = bench_now();
 		if (pllm_batch_generate_ids(m, ids, n_ids, N, &gp, NULL, &bo, cached, &s1, &err) != PLLM_OK)
 			printf("  batch with cache: %s\n", err.msg);
-		t1s[r] = now() - t0;
+		t1s[r] = bench_now() - t0;
 		bo.prefix_cache = NULL;
 		pllm_prefix_cache_free(pc);
 		speed[r] = t0s[r] / t1s[r];
@@ -219,9 +194,9 @@ bench_prefix(pllm_model *m, uint32_t n_vocab, int runs)
 				   "    without prefix cache: %s s  (%lld prompt positions computed)\n"
 				   "    with prefix cache:    %s s  (%lld computed, %lld copied)\n"
 				   "    speed-up:             %s x   outputs identical: %s\n",
-				   PREFIX, GEN, stats(t0s, runs, a, sizeof(a)), (long long) s0.n_prompt_tokens,
-				   stats(t1s, runs, b, sizeof(b)), (long long) s1.n_prompt_tokens, (long long) s1.n_reused_tokens,
-				   stats(speed, runs, c, sizeof(c)), identical ? "yes" : "NO");
+				   PREFIX, GEN, bench_stats(t0s, runs, 2, a, sizeof(a)), (long long) s0.n_prompt_tokens,
+				   bench_stats(t1s, runs, 2, b, sizeof(b)), (long long) s1.n_prompt_tokens, (long long) s1.n_reused_tokens,
+				   bench_stats(speed, runs, 2, c, sizeof(c)), identical ? "yes" : "NO");
 	}
 	free(plain);
 	free(cached);

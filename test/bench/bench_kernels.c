@@ -11,24 +11,8 @@
 #include <time.h>
 
 #include "kernels.h"
+#include "bench_util.h"
 #include "threadpool.h"
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *) a, y = *(const double *) b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* one layer of qwen2-0.5b: q, k, v, o, gate, up, down as (rows, cols) */
 static const int64_t shapes[][2] = {
@@ -93,15 +77,15 @@ bench_type(uint32_t type)
 
 		for (int r = 0; r < runs; r++)
 		{
-			double t0 = now(), dt;
+			double t0 = bench_now(), dt;
 
 			for (int l = 0; l < N_LAYERS; l++)
 				for (int s = 0; s < N_SHAPES; s++)
 					kern_matmul_mt(type, w[l][s], shapes[s][0], shapes[s][1], x, nt, out, scratch);
-			dt = now() - t0;
+			dt = bench_now() - t0;
 			v[r] = nt == 1 ? wbytes / dt / 1e9 : (double) wbytes / pllm_type_row_bytes(type, 896) * 896 * nt / dt / 1e9;
 		}
-		qsort(v, (size_t) runs, sizeof(double), cmp_double);
+		qsort(v, (size_t) runs, sizeof(double), bench_cmp_double);
 		printf("%-5s %s: %7.2f (%.2f-%.2f) %s\n", tr->name, nt == 1 ? "decode     " : "prefill 128",
 			   v[runs / 2], v[0], v[runs - 1], nt == 1 ? "GB/s" : "GMAC/s");
 	}
