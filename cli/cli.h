@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "pg_llm/pllm.h"
+#include "pg_llm/sampler.h"
 
 #define CLI_OK    0
 #define CLI_FAIL  1
@@ -49,6 +50,13 @@ const char *cli_value(const char *cmd, int argc, char **argv, int *i);
 bool cli_parse_long(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
 bool cli_parse_u64(const char *cmd, const char *opt, const char *s, unsigned long long *out);
 bool cli_parse_float(const char *cmd, const char *opt, const char *s, double lo, double hi, float *out);
+
+/*
+ * If argv[*i] is a sampling/stopping option shared by generate and batch, parse
+ * it (advancing *i past its value) into gp and return CLI_OK or CLI_USAGE;
+ * return -1 when it is not one of them.
+ */
+int  cli_gen_option(const char *cmd, int argc, char **argv, int *i, pllm_gen_params *gp);
 
 /* True for "-h" / "--help". */
 bool cli_is_help(const char *arg);

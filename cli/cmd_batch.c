@@ -87,47 +87,26 @@ cmd_batch(int argc, char **argv)
 	pllm_error         err;
 	char             **prompts = NULL;
 	bool               verbose = false, from_stdin = false;
-	int                n = 0, cap = 0, n_stop = 0, i, rc = CLI_OK;
+	int                n = 0, cap = 0, i, rc = CLI_OK;
 	long               lv;
 	long               cache_mb = 0;
-	unsigned long long seed;
 	double             t0;
 
 	gp.max_tokens = 128;
 	for (i = 1; i < argc; i++)
 	{
 		const char *a = argv[i];
+		int         opt = cli_gen_option(cmd, argc, argv, &i, &gp);
 
-		if (!strcmp(a, "-m") || !strcmp(a, "--model"))
+		if (opt >= 0)
+		{
+			if (opt != CLI_OK)
+				return opt;
+		}
+		else if (!strcmp(a, "-m") || !strcmp(a, "--model"))
 		{
 			if (!(model_path = cli_value(cmd, argc, argv, &i)))
 				return CLI_USAGE;
-		}
-		else if (!strcmp(a, "-n") || !strcmp(a, "--n-predict"))
-		{
-			if (!(v = cli_value(cmd, argc, argv, &i)) || !cli_parse_long(cmd, a, v, 0, 1 << 20, &lv))
-				return CLI_USAGE;
-			gp.max_tokens = (int32_t) lv;
-		}
-		else if (!strcmp(a, "--temp"))
-		{
-			if (!(v = cli_value(cmd, argc, argv, &i)) || !cli_parse_float(cmd, a, v, 0, 100, &gp.sampling.temperature))
-				return CLI_USAGE;
-		}
-		else if (!strcmp(a, "--seed"))
-		{
-			if (!(v = cli_value(cmd, argc, argv, &i)) || !cli_parse_u64(cmd, a, v, &seed))
-				return CLI_USAGE;
-			gp.sampling.seed = seed;
-		}
-		else if (!strcmp(a, "--stop"))
-		{
-			if (!(v = cli_value(cmd, argc, argv, &i)))
-				return CLI_USAGE;
-			if (n_stop >= PLLM_GEN_MAX_STOP)
-				return cli_usage_error(cmd, "at most %d --stop strings", PLLM_GEN_MAX_STOP);
-			if (*v)
-				gp.stop[n_stop++] = v;
 		}
 		else if (!strcmp(a, "--seqs"))
 		{
@@ -152,8 +131,6 @@ cmd_batch(int argc, char **argv)
 				return CLI_USAGE;
 			bo.n_ctx = (uint32_t) lv;
 		}
-		else if (!strcmp(a, "--ignore-eos"))
-			gp.ignore_eog = true;
 		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
 			verbose = true;
 		else if (!strcmp(a, "-"))

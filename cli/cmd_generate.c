@@ -40,17 +40,22 @@ cmd_generate(int argc, char **argv)
 	pllm_gen_result    res;
 	pllm_error         err;
 	bool               verbose = false;
-	int                n_stop = 0, i, rc = CLI_OK;
+	int                i, rc = CLI_OK;
 	long               lv;
-	unsigned long long seed;
 	double             t0;
 
 	gp.max_tokens = 128;
 	for (i = 1; i < argc; i++)
 	{
 		const char *a = argv[i];
+		int         opt = cli_gen_option(cmd, argc, argv, &i, &gp);
 
-		if (!strcmp(a, "-m") || !strcmp(a, "--model"))
+		if (opt >= 0)
+		{
+			if (opt != CLI_OK)
+				return opt;
+		}
+		else if (!strcmp(a, "-m") || !strcmp(a, "--model"))
 		{
 			if (!(model_path = cli_value(cmd, argc, argv, &i)))
 				return CLI_USAGE;
@@ -59,45 +64,6 @@ cmd_generate(int argc, char **argv)
 		{
 			if (!(prompt = cli_value(cmd, argc, argv, &i)))
 				return CLI_USAGE;
-		}
-		else if (!strcmp(a, "-n") || !strcmp(a, "--n-predict"))
-		{
-			if (!(v = cli_value(cmd, argc, argv, &i)) || !cli_parse_long(cmd, a, v, 0, 1 << 20, &lv))
-				return CLI_USAGE;
-			gp.max_tokens = (int32_t) lv;
-		}
-		else if (!strcmp(a, "--temp"))
-		{
-			if (!(v = cli_value(cmd, argc, argv, &i)) || !cli_parse_float(cmd, a, v, 0, 100, &gp.sampling.temperature))
-				return CLI_USAGE;
-		}
-		else if (!strcmp(a, "--top-k"))
-		{
-			if (!(v = cli_value(cmd, argc, argv, &i)) || !cli_parse_long(cmd, a, v, 0, 1 << 24, &lv))
-				return CLI_USAGE;
-			gp.sampling.top_k = (int32_t) lv;
-		}
-		else if (!strcmp(a, "--top-p"))
-		{
-			if (!(v = cli_value(cmd, argc, argv, &i)) || !cli_parse_float(cmd, a, v, 0, 1, &gp.sampling.top_p))
-				return CLI_USAGE;
-		}
-		else if (!strcmp(a, "--min-p"))
-		{
-			if (!(v = cli_value(cmd, argc, argv, &i)) || !cli_parse_float(cmd, a, v, 0, 1, &gp.sampling.min_p))
-				return CLI_USAGE;
-		}
-		else if (!strcmp(a, "--repeat-penalty"))
-		{
-			if (!(v = cli_value(cmd, argc, argv, &i)) ||
-				!cli_parse_float(cmd, a, v, 0.01, 100, &gp.sampling.repeat_penalty))
-				return CLI_USAGE;
-		}
-		else if (!strcmp(a, "--seed"))
-		{
-			if (!(v = cli_value(cmd, argc, argv, &i)) || !cli_parse_u64(cmd, a, v, &seed))
-				return CLI_USAGE;
-			gp.sampling.seed = seed;
 		}
 		else if (!strcmp(a, "--threads") || !strcmp(a, "-t"))
 		{
@@ -111,17 +77,6 @@ cmd_generate(int argc, char **argv)
 				return CLI_USAGE;
 			so.n_ctx = (uint32_t) lv;
 		}
-		else if (!strcmp(a, "--stop"))
-		{
-			if (!(v = cli_value(cmd, argc, argv, &i)))
-				return CLI_USAGE;
-			if (n_stop >= PLLM_GEN_MAX_STOP)
-				return cli_usage_error(cmd, "at most %d --stop strings", PLLM_GEN_MAX_STOP);
-			if (*v)
-				gp.stop[n_stop++] = v;
-		}
-		else if (!strcmp(a, "--ignore-eos"))
-			gp.ignore_eog = true;
 		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
 			verbose = true;
 		else
