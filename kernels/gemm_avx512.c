@@ -482,8 +482,15 @@ run_x15(x15_repack_fn repack, const x15_fn *x15_by_t, int64_t nb, const void *w,
 	}
 }
 
-/* From this many tokens on, the row-lane kernel (its repacking pays off). */
-#define X15_MIN_TOK 8
+/*
+ * From this many tokens on, the row-lane kernel (its repacking pays off). It is
+ * bit-exact with the scalar dot and the tiles are not, so mixing the two made a
+ * row's result depend on how many tokens shared the pass: batched generation
+ * then differed from one-by-one (10 of 16 greedy outputs on a Qwen2.5-0.5B-shaped
+ * Q8_0 model). Until the tiles are bit-exact too, every token count uses the
+ * tiles (prefill-128 Q8_0: 252 instead of 399 tok/s). 8 re-enables it.
+ */
+#define X15_MIN_TOK INT64_MAX
 
 void
 kern_gemm_q8_0_avx512(int64_t cols, const void *w, size_t ws, int64_t nr, const void *act, size_t as,
