@@ -55,14 +55,12 @@ is "tokenize: CLI ids = SQL ids" "$sql_ids" "$cli_ids"
 # embed: CLI vector = SQL vector (through float4's text form: to 1e-6)
 "$CLI" embed -m "$STORIES" "Once upon a time" >"$tmp/cli_vec" 2>/dev/null
 q -c "SELECT array_to_json(llm.embed('Once upon a time', 'cli'))" >"$tmp/sql_vec"
-read -r na nb maxdiff < <(python3 - "$tmp/cli_vec" "$tmp/sql_vec" <<'PY' 2>&1
-import json, sys
-a = json.load(open(sys.argv[1]))
-b = json.load(open(sys.argv[2]))
-print(len(a), len(b), max(abs(x - y) for x, y in zip(a, b)) if len(a) == len(b) and a else 1)
-PY
-)
+# JSON arrays of numbers -> one value per line (plain shell tools: no python needed)
+json_values() { tr -d '[] \n' <"$1" | tr ',' '\n'; }
+read -r na nb maxdiff < <(paste <(json_values "$tmp/cli_vec") <(json_values "$tmp/sql_vec") |
+	awk -F'\t' '{ if ($1 != "") na++; if ($2 != "") nb++; d = $1 - $2; if (d < 0) d = -d; if (d > m) m = d }
+		END { printf "%d %d %g\n", na, nb, (na == nb && na > 0) ? m : 1 }')
 echo "# embed: CLI $na values, SQL $nb values, largest difference $maxdiff"
 check "embed: CLI vector = SQL vector (64 values, each within 1e-6)" \
-	python3 -c "import sys; sys.exit(not ('$na' == '$nb' == '64' and float('$maxdiff') < 1e-6))"
+	awk -v a="$na" -v b="$nb" -v m="$maxdiff" 'BEGIN { exit !(a == 64 && b == 64 && m + 0 < 1e-6) }'
 exit 0
