@@ -27,32 +27,11 @@ static int     seq_len[N_SEQ];
 static void
 load_inputs(void)
 {
-	char *txt = unit_read_file(unit_data("fixtures/tiny-llama/inputs.txt"), NULL);
-	char *p = txt;
-
-	if (!txt)
+	if (unit_read_id_lines(unit_data("fixtures/tiny-llama/inputs.txt"), &seq_ids[0][0], seq_len, N_SEQ, 128) != N_SEQ)
 	{
-		fprintf(stderr, "cannot read tiny-llama inputs.txt\n");
+		fprintf(stderr, "cannot read fixtures/tiny-llama/inputs.txt\n");
 		exit(1);
 	}
-	for (int s = 0; s < N_SEQ; s++)
-	{
-		while (*p && *p != '\n')
-		{
-			char *end;
-			long  v = strtol(p, &end, 10);
-
-			if (end == p)
-				break;
-			seq_ids[s][seq_len[s]++] = (int32_t) v;
-			p = end;
-			while (*p == ' ')
-				p++;
-		}
-		if (*p == '\n')
-			p++;
-	}
-	free(txt);
 }
 
 static pllm_model *

@@ -11,6 +11,7 @@
 #define PG_LLM_TEST_UNIT_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,46 @@ unit_read_file(const char *path, size_t *len)
 			*len = (size_t) n;
 	}
 	return data;
+}
+
+/*
+ * Parse "ids separated by spaces" lines (a fixture's inputs.txt) into
+ * ids[s * max_ids ...], lens[s], for up to n_seq lines; returns the lines read,
+ * or -1 when the file cannot be read or a line has more than max_ids ids.
+ */
+static inline int
+unit_read_id_lines(const char *path, int32_t *ids, int *lens, int n_seq, int max_ids)
+{
+	char *txt = unit_read_file(path, NULL);
+	char *p = txt;
+	int   s;
+
+	if (!txt)
+		return -1;
+	for (s = 0; s < n_seq && *p; s++)
+	{
+		lens[s] = 0;
+		while (*p && *p != '\n')
+		{
+			char *end;
+			long  v = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (lens[s] == max_ids)
+			{
+				free(txt);
+				return -1;
+			}
+			ids[s * max_ids + lens[s]++] = (int32_t) v;
+			for (p = end; *p == ' '; p++)
+				;
+		}
+		if (*p == '\n')
+			p++;
+	}
+	free(txt);
+	return s;
 }
 
 #endif
